@@ -1,0 +1,926 @@
+#include "lang/checker.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "base/text.hpp"
+#include "custos/limits.hpp"
+#include "lang/diagnostics.hpp"
+
+namespace custos::lang {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string quote(std::string_view s) {
+  return "`" + std::string(s) + "`";
+}
+
+// Ancestors-or-self of a node, nearest first.
+std::vector<int> lineage(const std::vector<HierarchyNode>& nodes, int id) {
+  std::vector<int> out;
+  for (int n = id; n >= 0; n = nodes[n].parent) out.push_back(n);
+  return out;
+}
+
+bool covers(const std::vector<HierarchyNode>& nodes, int ancestor, int node) {
+  for (int n = node; n >= 0; n = nodes[n].parent) {
+    if (n == ancestor) return true;
+  }
+  return false;
+}
+
+class Checker {
+ public:
+  Checker(const SourceFile& file, ParsedPolicy& parsed, DiagnosticSink& sink, const Schema* schema)
+      : file_(file), parsed_(parsed), sink_(sink), schema_(schema) {}
+
+  void run() {
+    syms_.rule_ids.resize(parsed_.ast.statements.size());
+    check_header();
+    collect_declarations();
+    resolve_roles();
+    resolve_purpose_bases();
+    for (std::size_t i = 0; i < parsed_.ast.statements.size(); ++i) {
+      auto& node = parsed_.ast.statements[i].node;
+      if (auto* rule = std::get_if<Rule>(&node)) check_rule(*rule, i);
+      if (auto* retain = std::get_if<RetainRule>(&node)) check_retain(*retain);
+    }
+    check_tables();
+    if (!sink_.has_errors()) {
+      warn_missing_retention();
+      warn_overridden_allows();
+      warn_ungranted_consent_purposes();
+    }
+  }
+
+  Symbols take_symbols() { return std::move(syms_); }
+  const PolicyHeader* header() const { return header_; }
+
+ private:
+  // ---- header ----
+  void check_header() {
+    const auto& stmts = parsed_.ast.statements;
+    for (std::size_t i = 0; i < stmts.size(); ++i) {
+      const auto* h = std::get_if<PolicyHeader>(&stmts[i].node);
+      if (!h) continue;
+      if (header_) {
+        sink_.error("E013", stmts[i].span, "a policy has only one `policy` header",
+                    "the first is at line " + std::to_string(file_.line_of(header_span_.begin)));
+        continue;
+      }
+      header_ = h;
+      header_span_ = stmts[i].span;
+      if (i != 0) {
+        sink_.error("E013", stmts[i].span, "the `policy` header must be the first statement");
+      }
+      if (h->version < 1) {
+        sink_.error("E015", h->version_span, "a policy version is an integer of at least 1");
+      }
+    }
+    if (!header_ && !sink_.has_errors()) {
+      if (stmts.empty()) {
+        sink_.file_error("E013", "the policy is empty",
+                         "start it with `policy \"NAME\" version 1`");
+      } else {
+        sink_.error("E013", stmts.front().span, "the policy has no `policy` header",
+                    "start it with `policy \"NAME\" version 1`");
+      }
+    }
+  }
+
+  // ---- declarations ----
+  int declare_node(std::vector<HierarchyNode>& nodes, std::unordered_map<std::string, int>& ids,
+                   const Name& name, const char* what) {
+    int parent = -1;
+    std::size_t start = 0;
+    int depth = 0;
+    while (true) {
+      const auto dot = name.text.find('.', start);
+      const std::string prefix = name.text.substr(0, dot);
+      const bool last = dot == std::string::npos;
+      auto [it, inserted] = ids.emplace(prefix, static_cast<int>(nodes.size()));
+      if (inserted) {
+        HierarchyNode n;
+        n.name = prefix;
+        n.parent = parent;
+        n.depth = depth;
+        n.declared = name.span;
+        nodes.push_back(std::move(n));
+        if (parent >= 0) nodes[parent].children.push_back(it->second);
+      }
+      const int id = it->second;
+      if (last) {
+        if (nodes[id].is_explicit) {
+          sink_.error("E024", name.span,
+                      std::string(what) + " " + quote(name.text) + " is declared twice",
+                      "it was first declared at line " +
+                          std::to_string(file_.line_of(nodes[id].declared.begin)));
+        } else {
+          nodes[id].is_explicit = true;
+          nodes[id].declared = name.span;
+        }
+        return id;
+      }
+      parent = id;
+      start = dot + 1;
+      ++depth;
+    }
+  }
+
+  void collect_declarations() {
+    for (auto& stmt : parsed_.ast.statements) {
+      if (auto* d = std::get_if<CategoryDecl>(&stmt.node)) {
+        for (const auto& n : d->names) {
+          const int id = declare_node(syms_.categories, syms_.category_ids, n, "category");
+          if (d->sensitive) syms_.categories[id].sensitive = true;
+        }
+      } else if (auto* d = std::get_if<PurposeDecl>(&stmt.node)) {
+        std::optional<Basis> basis;
+        if (d->basis) {
+          basis = basis_from_name(d->basis->text);
+          if (!basis) {
+            const std::string guess = detail::closest_match(
+                d->basis->text, {"consent", "legitimate_interest", "contract", "legal_obligation",
+                                 "vital_interest", "public_task"});
+            sink_.error("E028", d->basis->span, "unknown legal basis " + quote(d->basis->text),
+                        guess.empty() ? "bases are consent, legitimate_interest, contract, "
+                                        "legal_obligation, vital_interest and public_task"
+                                      : "did you mean " + quote(guess) + "?");
+          }
+        }
+        for (const auto& n : d->names) {
+          const int id = declare_node(syms_.purposes, syms_.purpose_ids, n, "purpose");
+          if (basis) syms_.purposes[id].own_basis = *basis;
+          // A bad basis name already has an error; do not add "no basis".
+          if (d->basis && !basis) syms_.purposes[id].own_basis = Basis::kContract;
+        }
+      } else if (auto* d = std::get_if<RoleDecl>(&stmt.node)) {
+        for (const auto& n : d->names) {
+          auto [it, inserted] =
+              syms_.role_ids.emplace(n.text, static_cast<int>(syms_.roles.size()));
+          if (!inserted) {
+            sink_.error("E024", n.span, "role " + quote(n.text) + " is declared twice",
+                        "it was first declared at line " +
+                            std::to_string(file_.line_of(syms_.roles[it->second].declared.begin)));
+            continue;
+          }
+          syms_.roles.push_back(RoleNode{n.text, n.span, {}});
+        }
+      } else if (auto* d = std::get_if<AttributeDecl>(&stmt.node)) {
+        declare_attribute(*d);
+      }
+    }
+    // `sensitive` reaches every descendant. Nodes are created parents first,
+    // so one pass in creation order propagates it down.
+    for (auto& n : syms_.categories) {
+      if (n.parent >= 0 && syms_.categories[n.parent].sensitive) n.sensitive = true;
+    }
+  }
+
+  void declare_attribute(const AttributeDecl& d) {
+    const auto root = attribute_root(d.path.text);
+    const auto dots = std::count(d.path.text.begin(), d.path.text.end(), '.');
+    if (!root || dots != 1) {
+      sink_.error("E033", d.path.span, "invalid attribute path " + quote(d.path.text),
+                  "attributes are `actor.NAME`, `subject.NAME` or `context.NAME`");
+      return;
+    }
+    if (builtin_attribute(d.path.text)) {
+      sink_.error("E033", d.path.span, quote(d.path.text) + " is built in and cannot be declared");
+      return;
+    }
+    if (!syms_.attributes.emplace(d.path.text, d.type).second) {
+      sink_.error("E024", d.path.span, "attribute " + quote(d.path.text) + " is declared twice");
+      return;
+    }
+    syms_.root_declared[static_cast<int>(*root)] = true;
+  }
+
+  void resolve_roles() {
+    for (auto& stmt : parsed_.ast.statements) {
+      auto* d = std::get_if<RoleDecl>(&stmt.node);
+      if (!d) continue;
+      std::vector<int> parents;
+      for (const auto& p : d->parents) {
+        const int id = resolve_role(p);
+        if (id >= 0) parents.push_back(id);
+      }
+      for (const auto& n : d->names) {
+        auto& node = syms_.roles[syms_.role_ids.at(n.text)];
+        if (node.declared.begin != n.span.begin) continue;  // a duplicate
+        node.parents = parents;
+      }
+    }
+    // Cycle detection: iterative depth-first search (role chains may be long).
+    enum : char { kWhite, kGrey, kBlack };
+    std::vector<char> color(syms_.roles.size(), kWhite);
+    for (std::size_t start = 0; start < syms_.roles.size(); ++start) {
+      if (color[start] != kWhite) continue;
+      std::vector<std::pair<int, std::size_t>> stack{{static_cast<int>(start), 0}};
+      color[start] = kGrey;
+      while (!stack.empty()) {
+        auto& [node, next] = stack.back();
+        const auto& parents = syms_.roles[node].parents;
+        if (next == parents.size()) {
+          color[node] = kBlack;
+          stack.pop_back();
+          continue;
+        }
+        const int parent = parents[next++];
+        if (color[parent] == kGrey) {
+          std::string path = syms_.roles[parent].name;
+          bool in_cycle = false;
+          for (const auto& [n, unused] : stack) {
+            if (n == parent) in_cycle = true;
+            if (in_cycle && n != parent) path += " : " + syms_.roles[n].name;
+          }
+          path += " : " + syms_.roles[parent].name;
+          sink_.error("E026", syms_.roles[node].declared, "role inheritance has a cycle: " + path,
+                      "a role cannot inherit from itself, directly or through others");
+          color[parent] = kBlack;  // report each cycle once
+        } else if (color[parent] == kWhite) {
+          color[parent] = kGrey;
+          stack.push_back({parent, 0});
+        }
+      }
+    }
+  }
+
+  void resolve_purpose_bases() {
+    // Parents come before children in creation order.
+    for (auto& p : syms_.purposes) {
+      p.basis = p.own_basis != Basis::kNone
+                    ? p.own_basis
+                    : (p.parent >= 0 ? syms_.purposes[p.parent].basis : Basis::kNone);
+      if (p.is_explicit && p.basis == Basis::kNone) {
+        sink_.error("E027", p.declared, "purpose " + quote(p.name) + " has no legal basis",
+                    "add `basis consent` (or another basis) to it or to an ancestor");
+      }
+    }
+  }
+
+  // ---- name resolution ----
+  static std::vector<std::string> names_of(const std::unordered_map<std::string, int>& ids) {
+    std::vector<std::string> out;
+    out.reserve(ids.size());
+    for (const auto& [name, id] : ids) out.push_back(name);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  int resolve(const std::unordered_map<std::string, int>& ids, const Name& name, const char* id,
+              const char* what) {
+    const auto it = ids.find(name.text);
+    if (it != ids.end()) return it->second;
+    const std::string guess = detail::closest_match(name.text, names_of(ids));
+    sink_.error(id, name.span, std::string("undeclared ") + what + " " + quote(name.text),
+                guess.empty() ? std::string("declare it with `") + what + " " + name.text + "`"
+                              : "did you mean " + quote(guess) + "?");
+    return -1;
+  }
+  int resolve_category(const Name& n) { return resolve(syms_.category_ids, n, "E020", "category"); }
+  int resolve_purpose(const Name& n) { return resolve(syms_.purpose_ids, n, "E021", "purpose"); }
+  int resolve_role(const Name& n) { return resolve(syms_.role_ids, n, "E022", "role"); }
+
+  void resolve_list(const NameList& list, int (Checker::*resolver)(const Name&)) {
+    for (const auto& n : list.names) (this->*resolver)(n);
+  }
+
+  // ---- rules ----
+  void check_rule(Rule& r, std::size_t index) {
+    const int line = file_.line_of(r.effect_span.begin);
+    std::string id =
+        r.explicit_id ? *r.explicit_id : file_.base_name() + ":" + std::to_string(line);
+    const Span id_span = r.explicit_id ? r.id_span : r.effect_span;
+    if (r.explicit_id && r.explicit_id->empty()) {
+      sink_.error("E025", r.id_span, "a rule id cannot be empty");
+    }
+    auto [it, inserted] = rule_id_lines_.emplace(id, line);
+    if (!inserted) {
+      sink_.error("E025", id_span, "rule id " + quote(id) + " is used twice",
+                  "the other rule with this id is at line " + std::to_string(it->second));
+    }
+    syms_.rule_ids[index] = id;
+
+    resolve_list(r.roles, &Checker::resolve_role);
+    for (const auto& item : r.categories) {
+      if (!r.all_categories) resolve_category(item.name);
+      if (item.transform && r.effect == Effect::kDeny) {
+        sink_.error("E030", item.transform->span, "a deny rule cannot transform data",
+                    "remove `as ...`: a deny withholds the category entirely");
+      }
+    }
+    resolve_list(r.purposes, &Checker::resolve_purpose);
+    if (r.when) {
+      const Type t = check_expr(*r.when);
+      if (t.known() && t != Type{BaseType::kBool, false}) {
+        sink_.error("E041", r.when->span,
+                    "a `when` condition must be true or false, but this is " + type_name(t));
+      }
+    }
+  }
+
+  void check_retain(const RetainRule& r) {
+    resolve_list(r.categories, &Checker::resolve_category);
+    if (r.purposes) resolve_list(*r.purposes, &Checker::resolve_purpose);
+  }
+
+  // ---- conditions ----
+  Type type_error(const Expr& e, std::string message, std::string hint = {}) {
+    sink_.error("E040", e.span, std::move(message), std::move(hint));
+    return Type{};  // unknown: no cascade of errors
+  }
+
+  Type check_attribute(const Expr& e) {
+    const auto root = attribute_root(e.text);
+    if (!root || std::count(e.text.begin(), e.text.end(), '.') != 1) {
+      sink_.error("E033", e.span, "invalid attribute " + quote(e.text),
+                  "attributes are `actor.NAME`, `subject.NAME` or `context.NAME`");
+      return Type{};
+    }
+    if (auto t = builtin_attribute(e.text)) return *t;
+    if (!syms_.root_declared[static_cast<int>(*root)]) return Type{};
+    const auto it = syms_.attributes.find(e.text);
+    if (it != syms_.attributes.end()) return it->second;
+    std::vector<std::string> same_root;
+    const std::string prefix = e.text.substr(0, e.text.find('.') + 1);
+    for (const auto& [path, type] : syms_.attributes) {
+      if (path.rfind(prefix, 0) == 0) same_root.push_back(path);
+    }
+    std::sort(same_root.begin(), same_root.end());
+    const std::string guess = detail::closest_match(e.text, same_root);
+    sink_.error("E023", e.span, "undeclared attribute " + quote(e.text),
+                guess.empty() ? "declare it with `attribute " + e.text + " : TYPE`"
+                              : "did you mean " + quote(guess) + "?");
+    return Type{};
+  }
+
+  Type check_expr(Expr& e) {
+    e.type = check_expr_inner(e);
+    return e.type;
+  }
+
+  Type check_expr_inner(Expr& e) {
+    const Type kBool{BaseType::kBool, false};
+    switch (e.kind) {
+      case ExprKind::kAttribute:
+        return check_attribute(e);
+      case ExprKind::kNow:
+      case ExprKind::kTime:
+        return Type{BaseType::kTime, false};
+      case ExprKind::kString:
+        return Type{BaseType::kString, false};
+      case ExprKind::kInteger:
+        return Type{BaseType::kInt, false};
+      case ExprKind::kBool:
+        return kBool;
+      case ExprKind::kDuration:
+        return Type{BaseType::kDuration, false};
+      case ExprKind::kList: {
+        Type element;
+        for (auto& child : e.children) {
+          const Type t = check_expr(*child);
+          if (t.list) return type_error(*child, "lists cannot contain lists");
+          if (!t.known()) continue;
+          if (element.known() && element != t) {
+            return type_error(*child, "list elements must have one type: " + type_name(element) +
+                                          " and " + type_name(t) + " are mixed");
+          }
+          element = t;
+        }
+        return Type{element.base, true};
+      }
+      case ExprKind::kCompare: {
+        const Type a = check_expr(*e.children[0]);
+        const Type b = check_expr(*e.children[1]);
+        const bool ordering = e.op != CompareOp::kEq && e.op != CompareOp::kNe;
+        if (ordering) {
+          for (const auto* side : {e.children[0].get(), e.children[1].get()}) {
+            const Type t = side->type;
+            if (t.known() && (t.list || (t.base != BaseType::kInt && t.base != BaseType::kTime &&
+                                         t.base != BaseType::kDuration))) {
+              return type_error(*side,
+                                "only int, time and duration values can be ordered, but "
+                                "this is " +
+                                    type_name(t));
+            }
+          }
+        }
+        if (a.known() && b.known() && a != b) {
+          std::string hint;
+          if ((a.base == BaseType::kTime && b.base == BaseType::kString) ||
+              (a.base == BaseType::kString && b.base == BaseType::kTime)) {
+            hint = "a string never becomes a time by itself: write time(\"...\")";
+          }
+          return type_error(e, "cannot compare " + type_name(a) + " with " + type_name(b), hint)
+                         .known()
+                     ? kBool
+                     : kBool;
+        }
+        return kBool;
+      }
+      case ExprKind::kIn: {
+        const Type a = check_expr(*e.children[0]);
+        const Type b = check_expr(*e.children[1]);
+        if (a.list) type_error(*e.children[0], "the left side of `in` must be a single value");
+        if (b.known() && !b.list) {
+          type_error(*e.children[1], "`in` needs a list on its right, but this is " + type_name(b));
+        } else if (a.known() && !a.list && b.known() && b.base != a.base) {
+          type_error(e, "cannot look for " + type_name(a) + " in " + type_name(b));
+        }
+        return kBool;
+      }
+      case ExprKind::kAdd:
+      case ExprKind::kSubtract: {
+        const Type a = check_expr(*e.children[0]);
+        const Type b = check_expr(*e.children[1]);
+        const char* op = e.kind == ExprKind::kAdd ? "`+`" : "`-`";
+        if (a.known() && a != Type{BaseType::kTime, false}) {
+          type_error(*e.children[0],
+                     std::string(op) + " needs a time on its left, but this is " + type_name(a),
+                     "only `time + duration` and `time - duration` exist");
+        }
+        if (b.known() && b != Type{BaseType::kDuration, false}) {
+          type_error(
+              *e.children[1],
+              std::string(op) + " needs a duration on its right, but this is " + type_name(b),
+              "write a duration such as `30d`");
+        }
+        return Type{BaseType::kTime, false};
+      }
+      case ExprKind::kNot:
+      case ExprKind::kAnd:
+      case ExprKind::kOr: {
+        const char* op = e.kind == ExprKind::kNot   ? "`not`"
+                         : e.kind == ExprKind::kAnd ? "`and`"
+                                                    : "`or`";
+        for (auto& child : e.children) {
+          const Type t = check_expr(*child);
+          if (t.known() && t != kBool) {
+            type_error(*child,
+                       std::string(op) + " needs true or false, but this is " + type_name(t));
+          }
+        }
+        return kBool;
+      }
+    }
+    return Type{};
+  }
+
+  // ---- tables ----
+  struct BoundTable {
+    const TableBinding* binding;
+    std::set<std::string> listed;  // lower-case column names the block names
+  };
+
+  const Schema::Table* schema_table(const std::string& name) const {
+    if (!schema_) return nullptr;
+    for (const auto& t : schema_->tables) {
+      if (lower(t.name) == lower(name)) return &t;
+    }
+    return nullptr;
+  }
+
+  bool schema_has_column(const Schema::Table& t, const std::string& column) const {
+    return std::any_of(t.columns.begin(), t.columns.end(),
+                       [&](const std::string& c) { return lower(c) == lower(column); });
+  }
+
+  // With a schema: reports a column the database lacks.
+  void check_db_column(const Schema::Table* t, const Name& column) {
+    if (!t || schema_has_column(*t, column.text)) return;
+    const std::string guess = detail::closest_match(column.text, t->columns);
+    sink_.error("E054", column.span,
+                "table " + quote(t->name) + " has no column " + quote(column.text),
+                guess.empty() ? "" : "did you mean " + quote(guess) + "?");
+  }
+
+  void check_tables() {
+    std::map<std::string, BoundTable> bound;  // by lower-case name
+    for (auto& stmt : parsed_.ast.statements) {
+      auto* t = std::get_if<TableBinding>(&stmt.node);
+      if (!t) continue;
+      auto [it, inserted] = bound.emplace(lower(t->table.text), BoundTable{t, {}});
+      if (!inserted) {
+        sink_.error("E024", t->table.span, "table " + quote(t->table.text) + " is bound twice",
+                    "it is first bound at line " +
+                        std::to_string(file_.line_of(it->second.binding->table.span.begin)));
+        continue;
+      }
+      auto& listed = it->second.listed;
+      for (const auto& e : t->entries) {
+        if (e.kind == EntryKind::kColumns) {
+          for (const auto& c : e.columns) listed.insert(lower(c.text));
+        } else if ((e.kind == EntryKind::kSubject || e.kind == EntryKind::kCollected) &&
+                   !e.column.table) {
+          listed.insert(lower(e.column.column.text));
+        }
+      }
+    }
+    for (auto& [key, table] : bound) check_table(*table.binding, bound);
+  }
+
+  void check_table(const TableBinding& t, const std::map<std::string, BoundTable>& bound) {
+    const Schema::Table* db = nullptr;
+    if (schema_) {
+      db = schema_table(t.table.text);
+      if (!db) {
+        std::vector<std::string> names;
+        for (const auto& st : schema_->tables) names.push_back(st.name);
+        const std::string guess = detail::closest_match(t.table.text, names);
+        sink_.error("E053", t.table.span, "the database has no table " + quote(t.table.text),
+                    guess.empty() ? "" : "did you mean " + quote(guess) + "?");
+      }
+    }
+    if (t.is_public) return;
+    const TableEntry* subject = nullptr;
+    const TableEntry* collected = nullptr;
+    std::map<std::string, Span> columns;     // lower-case name -> first entry
+    std::map<std::string, Span> attributes;  // bound subject attributes
+    for (const auto& e : t.entries) {
+      switch (e.kind) {
+        case EntryKind::kSubject:
+        case EntryKind::kCollected: {
+          const TableEntry*& slot = e.kind == EntryKind::kSubject ? subject : collected;
+          const char* word = e.kind == EntryKind::kSubject ? "subject" : "collected";
+          if (slot) {
+            sink_.error(
+                "E024", e.span,
+                std::string("table ") + quote(t.table.text) + " has two `" + word + "` lines");
+            break;
+          }
+          slot = &e;
+          check_reference(t, e, word, bound, db);
+          break;
+        }
+        case EntryKind::kColumns:
+          for (const auto& c : e.columns) {
+            auto [it, inserted] = columns.emplace(lower(c.text), c.span);
+            if (!inserted) {
+              sink_.error(
+                  "E024", c.span, "column " + quote(c.text) + " is listed twice",
+                  "it is first listed at line " + std::to_string(file_.line_of(it->second.begin)));
+            }
+            check_db_column(db, c);
+          }
+          if (e.category) resolve_category(*e.category);
+          break;
+        case EntryKind::kAttribute: {
+          const std::string& path = e.attribute.text;
+          if (std::count(path.begin(), path.end(), '.') != 1 || builtin_attribute(path)) {
+            sink_.error("E033", e.attribute.span, "cannot bind " + quote(path) + " to a column",
+                        "bind a declared subject attribute, e.g. `subject.region = Country`");
+          } else if (syms_.root_declared[static_cast<int>(AttributeRoot::kSubject)] &&
+                     !syms_.attributes.count(path)) {
+            sink_.error("E023", e.attribute.span, "undeclared attribute " + quote(path),
+                        "declare it with `attribute " + path + " : TYPE`");
+          }
+          if (!attributes.emplace(path, e.attribute.span).second) {
+            sink_.error("E024", e.attribute.span, quote(path) + " is bound twice in this table");
+          }
+          check_db_column(db, e.attribute_column);
+          break;
+        }
+      }
+    }
+    if (!subject) {
+      sink_.error("E050", t.table.span, "table " + quote(t.table.text) + " has no `subject` line",
+                  "name the column that holds the data subject's id, or declare the table "
+                  "`public`");
+    }
+    if (db) {
+      std::set<std::string> listed;
+      for (const auto& [name, span] : columns) listed.insert(name);
+      for (const auto* e : {subject, collected}) {
+        if (e && !e->column.table) listed.insert(lower(e->column.column.text));
+      }
+      std::string missing;
+      for (const auto& c : db->columns) {
+        if (!listed.count(lower(c))) missing += (missing.empty() ? "" : ", ") + quote(c);
+      }
+      if (!missing.empty()) {
+        sink_.warning(
+            "W004", t.table.span,
+            "table " + quote(t.table.text) + " has columns the binding does not list: " + missing,
+            "unlisted columns cannot be read (unclassified_column); list them with a "
+            "category or as `public`");
+      }
+    }
+  }
+
+  void check_reference(const TableBinding& t, const TableEntry& e, const char* word,
+                       const std::map<std::string, BoundTable>& bound, const Schema::Table* db) {
+    const ColumnRef& ref = e.column;
+    if (!ref.table) {
+      if (e.via) {
+        sink_.error("E051", e.via->span, "`via` needs a column of another table before it",
+                    std::string("write `") + word + " Table.Column via " + e.via->text + "`");
+      }
+      check_db_column(db, ref.column);
+      return;
+    }
+    if (!e.via) {
+      sink_.error("E051", ref.span,
+                  quote(ref.table->text + "." + ref.column.text) + " is a column of another table",
+                  std::string("add `via COLUMN`: the column of `") + t.table.text +
+                      "` that references `" + ref.table->text + "`");
+      return;
+    }
+    check_db_column(db, *e.via);
+    const auto it = bound.find(lower(ref.table->text));
+    if (it == bound.end() || it->second.binding->is_public) {
+      sink_.error("E051", ref.table->span,
+                  "`via` references table " + quote(ref.table->text) +
+                      ", which has no binding with a subject",
+                  "bind it with `table " + ref.table->text + " { subject ... }`");
+      return;
+    }
+    if (!it->second.listed.count(lower(ref.column.text))) {
+      sink_.error("E051", ref.column.span,
+                  "table " + quote(ref.table->text) + "'s binding does not list column " +
+                      quote(ref.column.text));
+    }
+    check_db_column(schema_table(ref.table->text), ref.column);
+  }
+
+  // ---- warnings ----
+  void warn_missing_retention() {
+    const auto& cats = syms_.categories;
+    std::vector<char> retained(cats.size(), 0);
+    bool all = false;
+    for (const auto& stmt : parsed_.ast.statements) {
+      const auto* r = std::get_if<RetainRule>(&stmt.node);
+      if (!r) continue;
+      if (r->categories.star) all = true;
+      for (const auto& n : r->categories.names) retained[syms_.category_ids.at(n.text)] = 1;
+    }
+    if (all) return;
+    for (std::size_t i = 0; i < cats.size(); ++i) {
+      if (!cats[i].children.empty()) continue;
+      bool covered = false;
+      for (int n = static_cast<int>(i); n >= 0 && !covered; n = cats[n].parent) {
+        covered = retained[n];
+      }
+      if (!covered) {
+        sink_.warning("W001", cats[i].declared,
+                      "category " + quote(cats[i].name) + " has no retention rule",
+                      "add `retain " + cats[i].name +
+                          " for PERIOD`; without one, its data may "
+                          "be kept and used forever");
+      }
+    }
+  }
+
+  struct RuleView {
+    const Rule* rule;
+    std::vector<int> roles, categories, purposes;  // resolved ids
+  };
+
+  RuleView view(const Rule& r) {
+    RuleView v{&r, {}, {}, {}};
+    for (const auto& n : r.roles.names) v.roles.push_back(syms_.role_ids.at(n.text));
+    if (!r.all_categories) {
+      for (const auto& c : r.categories) v.categories.push_back(syms_.category_ids.at(c.name.text));
+    }
+    for (const auto& n : r.purposes.names) v.purposes.push_back(syms_.purpose_ids.at(n.text));
+    return v;
+  }
+
+  // Roles a role holds: itself and every ancestor.
+  std::vector<char> role_closure(int role) const {
+    std::vector<char> held(syms_.roles.size(), 0);
+    std::vector<int> stack{role};
+    while (!stack.empty()) {
+      const int r = stack.back();
+      stack.pop_back();
+      if (held[r]) continue;
+      held[r] = 1;
+      for (int p : syms_.roles[r].parents) stack.push_back(p);
+    }
+    return held;
+  }
+
+  bool deny_overrides(const RuleView& deny, const RuleView& allow) {
+    const Rule& d = *deny.rule;
+    const Rule& a = *allow.rule;
+    if (d.action != Action::kUse && d.action != a.action) return false;
+    if (!d.roles.star) {
+      if (a.roles.star) return false;
+      for (int role : allow.roles) {
+        const auto held = role_closure(role);
+        if (!std::any_of(deny.roles.begin(), deny.roles.end(), [&](int r) { return held[r]; })) {
+          return false;
+        }
+      }
+    }
+    const auto all_covered = [](const std::vector<HierarchyNode>& nodes, bool deny_star,
+                                const std::vector<int>& deny_ids, bool allow_star,
+                                const std::vector<int>& allow_ids) {
+      if (deny_star) return true;
+      if (allow_star) return false;
+      return std::all_of(allow_ids.begin(), allow_ids.end(), [&](int x) {
+        return std::any_of(deny_ids.begin(), deny_ids.end(),
+                           [&](int y) { return covers(nodes, y, x); });
+      });
+    };
+    return all_covered(syms_.categories, d.all_categories, deny.categories, a.all_categories,
+                       allow.categories) &&
+           all_covered(syms_.purposes, d.purposes.star, deny.purposes, a.purposes.star,
+                       allow.purposes);
+  }
+
+  void warn_overridden_allows() {
+    // Unconditional deny rules, bucketed by (purpose, category) with -1 for
+    // `*`, so each allow rule only meets the deny rules that could cover it.
+    std::vector<RuleView> denies;
+    std::map<std::pair<int, int>, std::vector<std::size_t>> buckets;
+    for (const auto& stmt : parsed_.ast.statements) {
+      const auto* r = std::get_if<Rule>(&stmt.node);
+      if (!r || r->effect != Effect::kDeny || r->when) continue;
+      denies.push_back(view(*r));
+      const auto& v = denies.back();
+      const std::vector<int> ps = r->purposes.star ? std::vector<int>{-1} : v.purposes;
+      const std::vector<int> cs = r->all_categories ? std::vector<int>{-1} : v.categories;
+      for (int p : ps) {
+        for (int c : cs) buckets[{p, c}].push_back(denies.size() - 1);
+      }
+    }
+    if (denies.empty()) return;
+    for (std::size_t i = 0; i < parsed_.ast.statements.size(); ++i) {
+      const auto* r = std::get_if<Rule>(&parsed_.ast.statements[i].node);
+      if (!r || r->effect != Effect::kAllow) continue;
+      const RuleView allow = view(*r);
+      std::vector<int> ps{-1}, cs{-1};
+      if (!r->purposes.star) {
+        for (int p : lineage(syms_.purposes, allow.purposes.front())) ps.push_back(p);
+      }
+      if (!r->all_categories) {
+        for (int c : lineage(syms_.categories, allow.categories.front())) cs.push_back(c);
+      }
+      for (int p : ps) {
+        for (int c : cs) {
+          const auto it = buckets.find({p, c});
+          if (it == buckets.end()) continue;
+          for (std::size_t d : it->second) {
+            if (!deny_overrides(denies[d], allow)) continue;
+            sink_.warning("W002", r->effect_span,
+                          "this allow rule never grants anything: deny rule " +
+                              quote(deny_id(*denies[d].rule)) + " always overrides it",
+                          "remove the allow rule, or narrow the deny rule");
+            goto next_allow;
+          }
+        }
+      }
+    next_allow:;
+    }
+  }
+
+  std::string deny_id(const Rule& r) const {
+    for (std::size_t i = 0; i < parsed_.ast.statements.size(); ++i) {
+      if (std::get_if<Rule>(&parsed_.ast.statements[i].node) == &r) return syms_.rule_ids[i];
+    }
+    return {};
+  }
+
+  void warn_ungranted_consent_purposes() {
+    const auto& ps = syms_.purposes;
+    std::vector<char> touched(ps.size(), 0), subtree(ps.size(), 0);
+    for (const auto& stmt : parsed_.ast.statements) {
+      const auto* r = std::get_if<Rule>(&stmt.node);
+      if (!r || r->effect != Effect::kAllow) continue;
+      if (r->purposes.star) return;  // grants every purpose
+      for (const auto& n : r->purposes.names) {
+        const int id = syms_.purpose_ids.at(n.text);
+        subtree[id] = 1;
+        for (int a = id; a >= 0; a = ps[a].parent) touched[a] = 1;
+      }
+    }
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      if (!ps[i].is_explicit || ps[i].basis != Basis::kConsent || touched[i]) continue;
+      bool granted = false;
+      for (int a = static_cast<int>(i); a >= 0 && !granted; a = ps[a].parent) granted = subtree[a];
+      if (!granted) {
+        sink_.warning(
+            "W003", ps[i].declared,
+            "purpose " + quote(ps[i].name) + " needs consent, but no allow rule grants it",
+            "add an allow rule for it, or remove the purpose so no consent is "
+            "collected for nothing");
+      }
+    }
+  }
+
+  const SourceFile& file_;
+  ParsedPolicy& parsed_;
+  DiagnosticSink& sink_;
+  const Schema* schema_;
+  Symbols syms_;
+  const PolicyHeader* header_ = nullptr;
+  Span header_span_;
+  std::unordered_map<std::string, int> rule_id_lines_;
+};
+
+}  // namespace
+
+std::optional<Basis> basis_from_name(std::string_view name) {
+  if (name == "consent") return Basis::kConsent;
+  if (name == "legitimate_interest") return Basis::kLegitimateInterest;
+  if (name == "contract") return Basis::kContract;
+  if (name == "legal_obligation") return Basis::kLegalObligation;
+  if (name == "vital_interest") return Basis::kVitalInterest;
+  if (name == "public_task") return Basis::kPublicTask;
+  return std::nullopt;
+}
+
+std::string_view basis_name(Basis basis) {
+  switch (basis) {
+    case Basis::kNone:
+      return "none";
+    case Basis::kConsent:
+      return "consent";
+    case Basis::kLegitimateInterest:
+      return "legitimate_interest";
+    case Basis::kContract:
+      return "contract";
+    case Basis::kLegalObligation:
+      return "legal_obligation";
+    case Basis::kVitalInterest:
+      return "vital_interest";
+    case Basis::kPublicTask:
+      return "public_task";
+  }
+  return "none";
+}
+
+std::string type_name(Type type) {
+  std::string base;
+  switch (type.base) {
+    case BaseType::kUnknown:
+      base = "any";
+      break;
+    case BaseType::kString:
+      base = "string";
+      break;
+    case BaseType::kInt:
+      base = "int";
+      break;
+    case BaseType::kBool:
+      base = "bool";
+      break;
+    case BaseType::kTime:
+      base = "time";
+      break;
+    case BaseType::kDuration:
+      base = "duration";
+      break;
+  }
+  return type.list ? "[" + base + "]" : base;
+}
+
+std::optional<AttributeRoot> attribute_root(std::string_view path) {
+  const auto root = path.substr(0, path.find('.'));
+  if (root == "actor") return AttributeRoot::kActor;
+  if (root == "subject") return AttributeRoot::kSubject;
+  if (root == "context") return AttributeRoot::kContext;
+  return std::nullopt;
+}
+
+std::optional<Type> builtin_attribute(std::string_view path) {
+  if (path == "actor.id" || path == "subject.id") return Type{BaseType::kString, false};
+  if (path == "context.time") return Type{BaseType::kTime, false};
+  return std::nullopt;
+}
+
+Analysis analyze(std::string name, std::string text, const Schema* schema) {
+  auto source = std::make_shared<SourceFile>(std::move(name), std::move(text));
+  DiagnosticSink sink(*source);
+  Analysis out;
+  if (source->text().size() > limits::kMaxPolicyBytes) {
+    sink.file_error("E012", "the policy is too large (limit: " +
+                                std::to_string(limits::kMaxPolicyBytes) + " bytes)");
+    out.diagnostics = sink.take();
+    return out;
+  }
+  ParsedPolicy parsed = parse(*source, sink);
+  Checker checker(*source, parsed, sink, schema);
+  checker.run();
+  const bool ok = !sink.has_errors();
+  out.diagnostics = sink.take();
+  if (ok) {
+    auto policy = std::make_shared<CheckedPolicy>();
+    policy->name = checker.header()->name;
+    policy->version = checker.header()->version;
+    policy->symbols = checker.take_symbols();
+    policy->parsed = std::move(parsed);
+    policy->source = std::move(source);
+    out.policy = std::move(policy);
+  }
+  return out;
+}
+
+}  // namespace custos::lang

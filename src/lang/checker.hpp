@@ -1,0 +1,96 @@
+// Semantic checker: resolves every name of a parsed policy, builds the three
+// hierarchies (categories, purposes, roles), type-checks conditions, checks
+// table bindings (against a real schema when one is given) and reports
+// errors (E0xx) and warnings (W0xx). A policy with no errors comes back as a
+// CheckedPolicy, the input of the compiler (src/policy).
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "custos/diagnostic.hpp"
+#include "lang/ast.hpp"
+#include "lang/parser.hpp"
+
+namespace custos::lang {
+
+// A node of the category or purpose hierarchy. Declaring `a.b.c` creates
+// `a` and `a.b` as implied nodes.
+struct HierarchyNode {
+  std::string name;
+  int parent = -1;
+  int depth = 0;  // parts - 1: `a` is 0, `a.b` is 1
+  bool is_explicit = false;
+  Span declared;  // the first declaration that named or implied it
+  std::vector<int> children;
+  // Category: special category (itself or an ancestor declared sensitive).
+  bool sensitive = false;
+  // Purpose: the basis declared on it, and the one in force (nearest ancestor).
+  Basis own_basis = Basis::kNone;
+  Basis basis = Basis::kNone;
+};
+
+struct RoleNode {
+  std::string name;
+  Span declared;
+  std::vector<int> parents;
+};
+
+enum class AttributeRoot : std::uint8_t { kActor, kSubject, kContext };
+
+// The tables and columns of a real database, for `custos check --db`.
+struct Schema {
+  struct Table {
+    std::string name;
+    std::vector<std::string> columns;
+  };
+  std::vector<Table> tables;
+};
+
+struct Symbols {
+  std::vector<HierarchyNode> categories;
+  std::unordered_map<std::string, int> category_ids;
+  std::vector<HierarchyNode> purposes;
+  std::unordered_map<std::string, int> purpose_ids;
+  std::vector<RoleNode> roles;
+  std::unordered_map<std::string, int> role_ids;
+  // Declared attributes by path (`actor.region`), built-ins excluded.
+  std::unordered_map<std::string, Type> attributes;
+  std::array<bool, 3> root_declared{};  // by AttributeRoot
+  // Every rule's id, by statement index (empty for other statements).
+  std::vector<std::string> rule_ids;
+};
+
+struct CheckedPolicy {
+  std::shared_ptr<const SourceFile> source;
+  ParsedPolicy parsed;
+  Symbols symbols;
+  std::string name;  // from the policy header
+  std::int64_t version = 0;
+};
+
+struct Analysis {
+  std::shared_ptr<const CheckedPolicy> policy;  // null when there are errors
+  std::vector<Diagnostic> diagnostics;          // errors and warnings, in source order
+};
+
+// Lexes, parses and checks `text`; `name` is the file name used in
+// diagnostics and default rule ids. With a schema, table bindings are also
+// checked against it.
+Analysis analyze(std::string name, std::string text, const Schema* schema = nullptr);
+
+// Helpers shared with the compiler and interpreter.
+std::optional<Basis> basis_from_name(std::string_view name);
+std::string_view basis_name(Basis basis);
+std::string type_name(Type type);
+// The root of an attribute path, or nothing for an unknown root.
+std::optional<AttributeRoot> attribute_root(std::string_view path);
+// The static type of a built-in attribute (`actor.id`, `subject.id`,
+// `context.time`), or nothing.
+std::optional<Type> builtin_attribute(std::string_view path);
+
+}  // namespace custos::lang

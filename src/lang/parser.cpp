@@ -1,0 +1,740 @@
+#include "lang/parser.hpp"
+
+#include <string>
+
+#include "base/text.hpp"
+#include "base/time.hpp"
+#include "custos/limits.hpp"
+
+namespace custos::lang {
+namespace {
+
+// Thrown after a syntax error has been reported; caught at the statement (or
+// table entry) level, which then resynchronises. Never leaves this file.
+struct SyntaxError {};
+
+constexpr const char* kTransformNames[] = {"hash", "mask", "truncate", "year", "round"};
+
+class Parser {
+ public:
+  Parser(const SourceFile& file, LexedSource lexed, DiagnosticSink& sink)
+      : file_(file), sink_(sink) {
+    out_.lexed = std::move(lexed);
+  }
+
+  ParsedPolicy run() {
+    while (!at(Tok::kEnd)) {
+      if (out_.ast.statements.size() >= limits::kMaxStatements) {
+        sink_.error("E012", peek().span,
+                    "too many statements (limit: " + std::to_string(limits::kMaxStatements) + ")");
+        break;
+      }
+      const std::size_t start = pos_;
+      try {
+        parse_statement();
+        if (!at(Tok::kEnd) && !starts_statement(peek().kind)) {
+          error_here("expected the start of a new statement, found " + describe(peek().kind),
+                     peek().kind == Tok::kName ? "is a `,` missing before it?" : "");
+        }
+      } catch (const SyntaxError&) {
+        synchronize(start);
+      }
+    }
+    return std::move(out_);
+  }
+
+ private:
+  // ---- token access ----
+  const Token& peek(std::size_t ahead = 0) const {
+    const auto& tokens = out_.lexed.tokens;
+    return tokens[std::min(pos_ + ahead, tokens.size() - 1)];
+  }
+  bool at(Tok kind) const { return peek().kind == kind; }
+  const Token& advance() {
+    const Token& t = peek();
+    if (t.kind != Tok::kEnd) ++pos_;
+    last_end_ = t.span.end;
+    return t;
+  }
+  bool accept(Tok kind) {
+    if (!at(kind)) return false;
+    advance();
+    return true;
+  }
+  std::string_view text_of(const Token& t) const {
+    return file_.text().substr(t.span.begin, t.span.end - t.span.begin);
+  }
+  const std::string& string_of(const Token& t) const {
+    return out_.lexed.strings[static_cast<std::size_t>(t.number)];
+  }
+
+  [[noreturn]] void error_at(Span span, std::string message, std::string hint = {},
+                             const char* id = "E010") {
+    sink_.error(id, span, std::move(message), std::move(hint));
+    throw SyntaxError{};
+  }
+  [[noreturn]] void error_here(std::string message, std::string hint = {}) {
+    error_at(peek().span, std::move(message), std::move(hint));
+  }
+  const Token& expect(Tok kind, const char* what) {
+    if (!at(kind)) {
+      error_here("expected " + describe(kind) + " " + what + ", found " + describe(peek().kind));
+    }
+    return advance();
+  }
+
+  // Skips to the next statement keyword after an error; always makes progress.
+  void synchronize(std::size_t start) {
+    if (pos_ == start) advance();
+    while (!at(Tok::kEnd) && !starts_statement(peek().kind)) advance();
+  }
+
+  // ---- names ----
+  Name name_from(const Token& t) const { return Name{std::string(text_of(t)), t.span, false}; }
+
+  // A declared or referenced name of a category, purpose or role.
+  Name parse_name(const char* what) {
+    if (at(Tok::kName)) {
+      Name n = name_from(advance());
+      const auto dot = n.text.find('.');
+      if (dot != std::string::npos && is_keyword(std::string_view(n.text).substr(0, dot))) {
+        error_at(n.span, "a name cannot start with the keyword `" + n.text.substr(0, dot) + "`",
+                 "after a `.`, keywords are ordinary name parts, but not before it", "E014");
+      }
+      return n;
+    }
+    if (is_keyword(text_of(peek()))) {
+      error_at(peek().span, "`" + std::string(text_of(peek())) + "` is a keyword, not " + what,
+               "choose another name", "E014");
+    }
+    error_here(std::string("expected ") + what + ", found " + describe(peek().kind));
+  }
+
+  std::vector<Name> parse_names(const char* what) {
+    std::vector<Name> names;
+    do {
+      if (names.size() >= limits::kMaxListItems) {
+        error_at(peek().span,
+                 "list is too long (limit: " + std::to_string(limits::kMaxListItems) + " items)",
+                 {}, "E012");
+      }
+      names.push_back(parse_name(what));
+    } while (accept(Tok::kComma));
+    return names;
+  }
+
+  NameList parse_name_list(const char* what) {
+    NameList list;
+    list.span.begin = peek().span.begin;
+    if (accept(Tok::kStar)) {
+      list.star = true;
+    } else {
+      list.names = parse_names(what);
+    }
+    list.span.end = last_end_;
+    return list;
+  }
+
+  // A table or column name: an identifier or a quoted SQL name.
+  Name parse_sql_name(const char* what) {
+    if (at(Tok::kString)) {
+      const Token& t = advance();
+      return Name{string_of(t), t.span, true};
+    }
+    if (at(Tok::kName) && text_of(peek()).find('.') == std::string_view::npos) {
+      return name_from(advance());
+    }
+    if (is_keyword(text_of(peek()))) {
+      error_here("`" + std::string(text_of(peek())) + "` is a keyword, not " + what,
+                 "quote it: \"" + std::string(text_of(peek())) + "\"");
+    }
+    error_here(std::string("expected ") + what + ", found " + describe(peek().kind));
+  }
+
+  // ---- statements ----
+  void parse_statement() {
+    const std::uint32_t begin = peek().span.begin;
+    StatementNode node;
+    switch (peek().kind) {
+      case Tok::kPolicy:
+        node = parse_header();
+        break;
+      case Tok::kCategory:
+        node = parse_category();
+        break;
+      case Tok::kPurpose:
+        node = parse_purpose();
+        break;
+      case Tok::kRole:
+        node = parse_role();
+        break;
+      case Tok::kAttribute:
+        node = parse_attribute();
+        break;
+      case Tok::kTable:
+        node = parse_table();
+        break;
+      case Tok::kAt:
+      case Tok::kAllow:
+      case Tok::kDeny:
+        node = parse_rule();
+        break;
+      case Tok::kRetain:
+        node = parse_retain();
+        break;
+      default:
+        error_here("expected a statement, found " + describe(peek().kind),
+                   "statements start with policy, category, purpose, role, attribute, table, "
+                   "allow, deny, retain or @id");
+    }
+    out_.ast.statements.push_back(Statement{{begin, last_end_}, std::move(node)});
+  }
+
+  PolicyHeader parse_header() {
+    advance();
+    PolicyHeader h;
+    const Token& name = expect(Tok::kString, "(the policy's name) after `policy`");
+    h.name = string_of(name);
+    h.name_span = name.span;
+    expect(Tok::kVersion, "after the policy's name");
+    const Token& version = expect(Tok::kInteger, "after `version`");
+    h.version = version.number;
+    h.version_span = version.span;
+    return h;
+  }
+
+  CategoryDecl parse_category() {
+    advance();
+    CategoryDecl d;
+    d.names = parse_names("a category name");
+    d.sensitive = accept(Tok::kSensitive);
+    return d;
+  }
+
+  PurposeDecl parse_purpose() {
+    advance();
+    PurposeDecl d;
+    d.names = parse_names("a purpose name");
+    if (accept(Tok::kBasis)) {
+      if (!at(Tok::kName)) {
+        error_here("expected a legal basis after `basis`, found " + describe(peek().kind),
+                   "bases are consent, legitimate_interest, contract, legal_obligation, "
+                   "vital_interest and public_task");
+      }
+      d.basis = name_from(advance());
+    }
+    return d;
+  }
+
+  RoleDecl parse_role() {
+    advance();
+    RoleDecl d;
+    d.names = parse_names("a role name");
+    if (accept(Tok::kColon)) d.parents = parse_names("a parent role name");
+    return d;
+  }
+
+  AttributeDecl parse_attribute() {
+    advance();
+    AttributeDecl d;
+    if (!at(Tok::kName)) {
+      error_here("expected an attribute path such as `actor.region`, found " +
+                 describe(peek().kind));
+    }
+    d.path = name_from(advance());
+    expect(Tok::kColon, "after the attribute path");
+    d.type_span.begin = peek().span.begin;
+    if (accept(Tok::kLBracket)) {
+      const Token& element = advance();
+      if (element.kind != Tok::kName || text_of(element) != "string") {
+        error_at(element.span, "only lists of strings can be declared", "write `[string]`", "E044");
+      }
+      expect(Tok::kRBracket, "to close the list type");
+      d.type = Type{BaseType::kString, true};
+    } else {
+      const Token& t = advance();
+      const std::string_view word = text_of(t);
+      if (t.kind == Tok::kTime) {
+        d.type = Type{BaseType::kTime, false};
+      } else if (t.kind == Tok::kName && word == "string") {
+        d.type = Type{BaseType::kString, false};
+      } else if (t.kind == Tok::kName && word == "int") {
+        d.type = Type{BaseType::kInt, false};
+      } else if (t.kind == Tok::kName && word == "bool") {
+        d.type = Type{BaseType::kBool, false};
+      } else {
+        error_at(t.span, "unknown attribute type `" + std::string(word) + "`",
+                 "types are string, int, bool, time and [string]", "E044");
+      }
+    }
+    d.type_span.end = last_end_;
+    return d;
+  }
+
+  // ---- rules ----
+  Rule parse_rule() {
+    Rule r;
+    if (accept(Tok::kAt)) {
+      const Token& word = peek();
+      if (word.kind != Tok::kName || text_of(word) != "id") {
+        error_here("expected `id` after `@`", "write @id(\"rule-name\")");
+      }
+      advance();
+      expect(Tok::kLParen, "after `@id`");
+      const Token& id = expect(Tok::kString, "(the rule id) in `@id(...)`");
+      r.explicit_id = string_of(id);
+      r.id_span = id.span;
+      expect(Tok::kRParen, "after the rule id");
+      if (!at(Tok::kAllow) && !at(Tok::kDeny)) {
+        error_here("expected `allow` or `deny` after `@id(...)`, found " + describe(peek().kind));
+      }
+    }
+    const Token& effect = advance();
+    r.effect = effect.kind == Tok::kAllow ? Effect::kAllow : Effect::kDeny;
+    r.effect_span = effect.span;
+    r.roles = parse_name_list("a role name");
+    expect(Tok::kTo, "after the roles of a rule");
+    const Token& action = advance();
+    switch (action.kind) {
+      case Tok::kRead:
+        r.action = Action::kRead;
+        break;
+      case Tok::kShare:
+        r.action = Action::kShare;
+        break;
+      case Tok::kUse:
+        r.action = Action::kUse;
+        break;
+      default:
+        error_at(action.span,
+                 "expected an action (`read`, `share` or `use`), found " + describe(action.kind));
+    }
+    r.action_span = action.span;
+    r.categories_span.begin = peek().span.begin;
+    if (accept(Tok::kStar)) {
+      r.all_categories = true;
+      CategoryItem item;
+      item.name = Name{"*", out_.lexed.tokens[pos_ - 1].span, false};
+      if (at(Tok::kAs)) item.transform = parse_transform();
+      r.categories.push_back(std::move(item));
+    } else {
+      do {
+        if (r.categories.size() >= limits::kMaxListItems) {
+          error_here("list is too long (limit: " + std::to_string(limits::kMaxListItems) +
+                     " items)");
+        }
+        CategoryItem item;
+        item.name = parse_name("a category name");
+        if (at(Tok::kAs)) item.transform = parse_transform();
+        r.categories.push_back(std::move(item));
+      } while (accept(Tok::kComma));
+    }
+    r.categories_span.end = last_end_;
+    expect(Tok::kFor, "after the categories of a rule");
+    r.purposes = parse_name_list("a purpose name");
+    if (accept(Tok::kWhen)) r.when = parse_expression();
+    return r;
+  }
+
+  Transform parse_transform() {
+    advance();  // as
+    Transform t;
+    const Token& word = peek();
+    t.span = word.span;
+    const std::string name(text_of(word));
+    if (word.kind != Tok::kName) {
+      error_here("expected a transform after `as`, found " + describe(word.kind),
+                 "transforms are hash, mask, truncate(N), year and round(N)");
+    }
+    advance();
+    if (name == "hash") {
+      t.kind = TransformKind::kHash;
+    } else if (name == "mask") {
+      t.kind = TransformKind::kMask;
+    } else if (name == "year") {
+      t.kind = TransformKind::kYear;
+    } else if (name == "truncate") {
+      t.kind = TransformKind::kTruncate;
+    } else if (name == "round") {
+      t.kind = TransformKind::kRound;
+    } else {
+      const std::string guess =
+          detail::closest_match(name, {std::begin(kTransformNames), std::end(kTransformNames)});
+      error_at(word.span, "unknown transform `" + name + "`",
+               guess.empty() ? "transforms are hash, mask, truncate(N), year and round(N)"
+                             : "did you mean `" + guess + "`?",
+               "E031");
+    }
+    const bool takes_argument =
+        t.kind == TransformKind::kTruncate || t.kind == TransformKind::kRound;
+    if (takes_argument) {
+      if (!at(Tok::kLParen)) {
+        error_at(word.span, "`" + name + "` needs an argument", "write `" + name + "(N)`, N >= 1",
+                 "E032");
+      }
+      advance();
+      const Token& n = peek();
+      if (n.kind != Tok::kInteger || n.number < 1) {
+        error_at(n.span, "the argument of `" + name + "` must be an integer of at least 1", {},
+                 "E032");
+      }
+      advance();
+      t.argument = n.number;
+      expect(Tok::kRParen, "to close the transform's argument");
+    } else if (at(Tok::kLParen)) {
+      error_here("`" + name + "` takes no argument", {});
+    }
+    t.span.end = last_end_;
+    return t;
+  }
+
+  RetainRule parse_retain() {
+    advance();
+    RetainRule r;
+    r.categories = parse_name_list("a category name");
+    expect(Tok::kFor, "after the categories of a retain rule");
+    if (at(Tok::kInteger)) {
+      error_at(peek().span, "a retention period needs a unit", "for example `90d` or `2y`", "E006");
+    }
+    const Token& d = expect(Tok::kDuration, "(the retention period)");
+    r.period = Duration{d.number, d.unit, d.span};
+    if (accept(Tok::kFor)) r.purposes = parse_name_list("a purpose name");
+    return r;
+  }
+
+  // ---- tables ----
+  TableBinding parse_table() {
+    advance();
+    TableBinding t;
+    t.table = parse_sql_name("a table name");
+    if (accept(Tok::kPublic)) {
+      t.is_public = true;
+      return t;
+    }
+    t.open_brace = expect(Tok::kLBrace, "or `public` after the table name").span;
+    while (!at(Tok::kRBrace)) {
+      if (at(Tok::kEnd) || starts_statement(peek().kind)) {
+        error_here("expected `}` to close the block of table `" + t.table.text + "`, found " +
+                   describe(peek().kind));
+      }
+      const std::size_t start = pos_;
+      try {
+        t.entries.push_back(parse_entry());
+      } catch (const SyntaxError&) {
+        // Resume at the next line's first token or at the end of the block.
+        if (pos_ == start) advance();
+        const int line = file_.line_of(out_.lexed.tokens[pos_ - 1].span.begin);
+        while (!at(Tok::kEnd) && !at(Tok::kRBrace) && !starts_statement(peek().kind) &&
+               file_.line_of(peek().span.begin) == line) {
+          advance();
+        }
+      }
+    }
+    t.close_brace = advance().span;
+    return t;
+  }
+
+  ColumnRef parse_column_ref() {
+    ColumnRef ref;
+    ref.span.begin = peek().span.begin;
+    if (at(Tok::kName) && text_of(peek()).find('.') != std::string_view::npos) {
+      const Token& t = advance();
+      const std::string text(text_of(t));
+      const auto dot = text.find('.');
+      if (text.find('.', dot + 1) != std::string::npos) {
+        error_at(t.span, "a column reference is `Column` or `Table.Column`");
+      }
+      const auto split = static_cast<std::uint32_t>(t.span.begin + dot);
+      ref.table = Name{text.substr(0, dot), {t.span.begin, split}, false};
+      ref.column = Name{text.substr(dot + 1), {split + 1, t.span.end}, false};
+    } else {
+      Name first = parse_sql_name("a column name");
+      if (accept(Tok::kDot)) {
+        ref.table = std::move(first);
+        ref.column = parse_sql_name("a column name");
+      } else {
+        ref.column = std::move(first);
+      }
+    }
+    ref.span.end = last_end_;
+    return ref;
+  }
+
+  TableEntry parse_entry() {
+    TableEntry e;
+    e.span.begin = peek().span.begin;
+    if (at(Tok::kSubject) || at(Tok::kCollected)) {
+      e.kind = advance().kind == Tok::kSubject ? EntryKind::kSubject : EntryKind::kCollected;
+      e.column = parse_column_ref();
+      if (accept(Tok::kVia)) e.via = parse_sql_name("a column name after `via`");
+    } else if (at(Tok::kName) && text_of(peek()).rfind("subject.", 0) == 0) {
+      e.kind = EntryKind::kAttribute;
+      e.attribute = name_from(advance());
+      expect(Tok::kAssign, "after a subject attribute in a table block");
+      e.attribute_column = parse_sql_name("a column name");
+    } else {
+      e.kind = EntryKind::kColumns;
+      do {
+        if (e.columns.size() >= limits::kMaxListItems) {
+          error_here("list is too long (limit: " + std::to_string(limits::kMaxListItems) +
+                     " items)");
+        }
+        e.columns.push_back(parse_sql_name("a column name"));
+      } while (accept(Tok::kComma));
+      expect(Tok::kColon, "after the column names");
+      if (!accept(Tok::kPublic)) e.category = parse_name("a category or `public`");
+    }
+    e.span.end = last_end_;
+    return e;
+  }
+
+  // ---- conditions ----
+  struct DepthGuard {
+    Parser& p;
+    explicit DepthGuard(Parser& parser, Span span) : p(parser) {
+      if (++p.depth_ > limits::kMaxExpressionDepth) {
+        --p.depth_;
+        p.error_at(span,
+                   "condition is nested too deeply (limit: " +
+                       std::to_string(limits::kMaxExpressionDepth) + " levels)",
+                   "split it into several rules", "E011");
+      }
+    }
+    ~DepthGuard() { --p.depth_; }
+  };
+
+  std::unique_ptr<Expr> make(ExprKind kind, Span span) {
+    auto e = std::make_unique<Expr>();
+    e->kind = kind;
+    e->span = span;
+    return e;
+  }
+
+  std::unique_ptr<Expr> parse_expression() {
+    DepthGuard guard(*this, peek().span);
+    return parse_binary_chain(Tok::kOr, ExprKind::kOr);
+  }
+
+  // or / and: flattened into one node per chain, so long chains stay shallow.
+  std::unique_ptr<Expr> parse_binary_chain(Tok op, ExprKind kind) {
+    auto first = op == Tok::kOr ? parse_binary_chain(Tok::kAnd, ExprKind::kAnd) : parse_not();
+    if (!at(op)) return first;
+    auto chain = make(kind, first->span);
+    chain->children.push_back(std::move(first));
+    while (accept(op)) {
+      if (chain->children.size() >= limits::kMaxListItems) {
+        error_here("condition is too long (limit: " + std::to_string(limits::kMaxListItems) +
+                   " operands)");
+      }
+      chain->children.push_back(op == Tok::kOr ? parse_binary_chain(Tok::kAnd, ExprKind::kAnd)
+                                               : parse_not());
+    }
+    chain->span.end = last_end_;
+    return chain;
+  }
+
+  std::unique_ptr<Expr> parse_not() {
+    if (!at(Tok::kNot)) return parse_comparison();
+    const Span start = advance().span;
+    DepthGuard guard(*this, start);
+    auto e = make(ExprKind::kNot, start);
+    e->children.push_back(parse_not());
+    e->span.end = last_end_;
+    return e;
+  }
+
+  std::unique_ptr<Expr> parse_comparison() {
+    auto lhs = parse_sum();
+    const Tok kind = peek().kind;
+    ExprKind expr_kind = ExprKind::kCompare;
+    CompareOp op = CompareOp::kEq;
+    switch (kind) {
+      case Tok::kEq:
+        op = CompareOp::kEq;
+        break;
+      case Tok::kNe:
+        op = CompareOp::kNe;
+        break;
+      case Tok::kLt:
+        op = CompareOp::kLt;
+        break;
+      case Tok::kLe:
+        op = CompareOp::kLe;
+        break;
+      case Tok::kGt:
+        op = CompareOp::kGt;
+        break;
+      case Tok::kGe:
+        op = CompareOp::kGe;
+        break;
+      case Tok::kIn:
+        expr_kind = ExprKind::kIn;
+        break;
+      case Tok::kAssign:
+        error_here("`=` is not a comparison", "write `==` to compare");
+      default:
+        return lhs;
+    }
+    advance();
+    auto e = make(expr_kind, lhs->span);
+    e->op = op;
+    e->children.push_back(std::move(lhs));
+    e->children.push_back(parse_sum());
+    e->span.end = last_end_;
+    switch (peek().kind) {
+      case Tok::kEq:
+      case Tok::kNe:
+      case Tok::kLt:
+      case Tok::kLe:
+      case Tok::kGt:
+      case Tok::kGe:
+      case Tok::kIn:
+        error_here("comparisons do not chain", "combine them with `and`");
+      default:
+        break;
+    }
+    return e;
+  }
+
+  std::unique_ptr<Expr> parse_sum() {
+    auto lhs = parse_primary();
+    int chain = 0;
+    while (at(Tok::kPlus) || at(Tok::kMinus)) {
+      if (++chain > limits::kMaxExpressionDepth) {
+        error_at(peek().span,
+                 "condition is nested too deeply (limit: " +
+                     std::to_string(limits::kMaxExpressionDepth) + " levels)",
+                 "split it into several rules", "E011");
+      }
+      const ExprKind kind = advance().kind == Tok::kPlus ? ExprKind::kAdd : ExprKind::kSubtract;
+      auto e = make(kind, lhs->span);
+      e->children.push_back(std::move(lhs));
+      e->children.push_back(parse_primary());
+      e->span.end = last_end_;
+      lhs = std::move(e);
+    }
+    return lhs;
+  }
+
+  std::unique_ptr<Expr> parse_primary() {
+    const Token& t = peek();
+    switch (t.kind) {
+      case Tok::kName: {
+        advance();
+        auto e = make(ExprKind::kAttribute, t.span);
+        e->text = std::string(text_of(t));
+        return e;
+      }
+      case Tok::kNow:
+        advance();
+        return make(ExprKind::kNow, t.span);
+      case Tok::kTime: {
+        const Span start = advance().span;
+        expect(Tok::kLParen, "after `time`");
+        const Token& s = expect(Tok::kString, "(an RFC 3339 time) in `time(...)`");
+        expect(Tok::kRParen, "after the time");
+        auto e = make(ExprKind::kTime, {start.begin, last_end_});
+        e->text = string_of(s);
+        const auto parsed = detail::parse_rfc3339(e->text);
+        if (!parsed) {
+          error_at(s.span, "`" + e->text + "` is not an RFC 3339 time",
+                   "write it like \"2026-11-28T12:00:00Z\"", "E042");
+        }
+        e->number = *parsed;
+        return e;
+      }
+      case Tok::kString: {
+        advance();
+        auto e = make(ExprKind::kString, t.span);
+        e->text = string_of(t);
+        return e;
+      }
+      case Tok::kInteger: {
+        advance();
+        auto e = make(ExprKind::kInteger, t.span);
+        e->number = t.number;
+        return e;
+      }
+      case Tok::kTrue:
+      case Tok::kFalse: {
+        advance();
+        auto e = make(ExprKind::kBool, t.span);
+        e->number = t.kind == Tok::kTrue;
+        return e;
+      }
+      case Tok::kDuration: {
+        advance();
+        auto e = make(ExprKind::kDuration, t.span);
+        e->duration = Duration{t.number, t.unit, t.span};
+        return e;
+      }
+      case Tok::kLBracket: {
+        const Span start = advance().span;
+        DepthGuard guard(*this, start);
+        auto e = make(ExprKind::kList, start);
+        if (!at(Tok::kRBracket)) {
+          do {
+            if (e->children.size() >= limits::kMaxListItems) {
+              error_here("list is too long (limit: " + std::to_string(limits::kMaxListItems) +
+                         " items)");
+            }
+            e->children.push_back(parse_sum());
+          } while (accept(Tok::kComma));
+        }
+        expect(Tok::kRBracket, "to close the list");
+        e->span.end = last_end_;
+        return e;
+      }
+      case Tok::kLParen: {
+        const Span start = advance().span;
+        auto e = parse_expression();
+        expect(Tok::kRParen, "to close `(`");
+        e->parenthesized = true;
+        e->span = {start.begin, last_end_};
+        return e;
+      }
+      case Tok::kMinus:
+        error_here("negative numbers are not part of the language",
+                   "compare the other way round, e.g. `x < 0` becomes `0 > x`");
+      case Tok::kSubject:
+        error_here("expected an attribute such as `subject.age`, found `subject`");
+      default:
+        error_here("expected a condition term, found " + describe(t.kind),
+                   "terms are attributes (actor.x, subject.x, context.x), now, time(\"...\"), "
+                   "strings, integers, true/false, durations and lists");
+    }
+  }
+
+  const SourceFile& file_;
+  DiagnosticSink& sink_;
+  ParsedPolicy out_;
+  std::size_t pos_ = 0;
+  std::uint32_t last_end_ = 0;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+bool starts_statement(Tok kind) {
+  switch (kind) {
+    case Tok::kPolicy:
+    case Tok::kCategory:
+    case Tok::kPurpose:
+    case Tok::kRole:
+    case Tok::kAttribute:
+    case Tok::kTable:
+    case Tok::kAllow:
+    case Tok::kDeny:
+    case Tok::kRetain:
+    case Tok::kAt:
+      return true;
+    default:
+      return false;
+  }
+}
+
+ParsedPolicy parse(const SourceFile& file, DiagnosticSink& sink) {
+  return Parser(file, lex(file, sink), sink).run();
+}
+
+}  // namespace custos::lang
