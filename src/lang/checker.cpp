@@ -368,6 +368,7 @@ class Checker {
 
   Type check_expr_inner(Expr& e) {
     const Type kBool{BaseType::kBool, false};
+    const Type kString{BaseType::kString, false};
     switch (e.kind) {
       case ExprKind::kAttribute:
         return check_attribute(e);
@@ -400,28 +401,25 @@ class Checker {
         const Type a = check_expr(*e.children[0]);
         const Type b = check_expr(*e.children[1]);
         const bool ordering = e.op != CompareOp::kEq && e.op != CompareOp::kNe;
+        const bool string_vs_time = (a == Type{BaseType::kTime, false} && b == kString) ||
+                                    (a == kString && b == Type{BaseType::kTime, false});
+        const std::string hint =
+            string_vs_time ? "a string never becomes a time by itself: write time(\"...\")" : "";
         if (ordering) {
           for (const auto* side : {e.children[0].get(), e.children[1].get()}) {
             const Type t = side->type;
             if (t.known() && (t.list || (t.base != BaseType::kInt && t.base != BaseType::kTime &&
                                          t.base != BaseType::kDuration))) {
-              return type_error(*side,
-                                "only int, time and duration values can be ordered, but "
-                                "this is " +
-                                    type_name(t));
+              type_error(*side,
+                         "only int, time and duration values can be ordered, but this is " +
+                             type_name(t),
+                         hint);
+              return kBool;
             }
           }
         }
         if (a.known() && b.known() && a != b) {
-          std::string hint;
-          if ((a.base == BaseType::kTime && b.base == BaseType::kString) ||
-              (a.base == BaseType::kString && b.base == BaseType::kTime)) {
-            hint = "a string never becomes a time by itself: write time(\"...\")";
-          }
-          return type_error(e, "cannot compare " + type_name(a) + " with " + type_name(b), hint)
-                         .known()
-                     ? kBool
-                     : kBool;
+          type_error(e, "cannot compare " + type_name(a) + " with " + type_name(b), hint);
         }
         return kBool;
       }

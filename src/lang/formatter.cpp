@@ -182,56 +182,101 @@ void expr_words(const Expr& e, Words& out) {
   }
 }
 
-Words rule_words(const Rule& r) {
-  Words w{r.effect == Effect::kAllow ? "allow" : "deny"};
-  name_list_words(w, r.roles);
-  w.push_back("to");
-  w.push_back(r.action == Action::kRead ? "read" : r.action == Action::kShare ? "share" : "use");
+// A unit of layout: words that stay on one line when they can (`for` and
+// its first purpose, `and` and its operand). `break_before`: when the
+// statement wraps, this unit starts a continuation line.
+struct Unit {
+  Words words;
+  bool break_before = false;
+};
+
+std::vector<Unit> units_of(const Words& words) {
+  std::vector<Unit> out;
+  for (const auto& w : words) out.push_back(Unit{{w}, false});
+  return out;
+}
+
+std::vector<Unit> rule_units(const Rule& r) {
+  Words head{r.effect == Effect::kAllow ? "allow" : "deny"};
+  name_list_words(head, r.roles);
+  head.push_back("to");
+  head.push_back(r.action == Action::kRead ? "read" : r.action == Action::kShare ? "share" : "use");
   std::vector<std::string> items;
   for (const auto& c : r.categories) {
     items.push_back(c.transform ? c.name.text + " as " + transform_text(*c.transform)
                                 : c.name.text);
   }
-  append_list(w, items);
-  w.push_back("for");
-  name_list_words(w, r.purposes);
+  append_list(head, items);
+  std::vector<Unit> units = units_of(head);
+  Words purposes;
+  name_list_words(purposes, r.purposes);
+  units.push_back(Unit{{"for", purposes.front()}, false});
+  for (std::size_t i = 1; i < purposes.size(); ++i) units.push_back(Unit{{purposes[i]}, false});
   if (r.when) {
-    w.push_back("when");
-    expr_words(*r.when, w);
+    const Expr& e = *r.when;
+    const bool chain = (e.kind == ExprKind::kAnd || e.kind == ExprKind::kOr) && !e.parenthesized;
+    if (chain) {
+      for (std::size_t i = 0; i < e.children.size(); ++i) {
+        Unit u{{i == 0 ? "when" : e.kind == ExprKind::kAnd ? "and" : "or"}, i == 0};
+        expr_words(*e.children[i], u.words);
+        units.push_back(std::move(u));
+      }
+    } else {
+      Unit u{{"when"}, true};
+      expr_words(e, u.words);
+      units.push_back(std::move(u));
+    }
   }
+  return units;
+}
+
+std::size_t width(const std::string& s) { return detail::count_code_points(s); }
+
+std::size_t width(const Unit& u) {
+  std::size_t w = u.words.size() - 1;
+  for (const auto& word : u.words) w += width(word);
   return w;
 }
 
-std::size_t width(const std::string& s) {
-  return detail::count_code_points(s);
-}
-
-// Lays words out from `indent`, one line when they fit in kLineWidth, else
-// filled greedily with continuation lines indented two more spaces and
-// `when` always starting a continuation line.
-std::vector<std::string> layout(const Words& words, std::size_t indent) {
+// Lays units out from `indent`: one line when they fit in kLineWidth, else
+// filled greedily with continuation lines indented two more spaces. A unit
+// too long for a line of its own is split into its words.
+std::vector<std::string> layout(const std::vector<Unit>& units, std::size_t indent) {
   std::size_t total = indent;
-  for (const auto& w : words) total += width(w) + 1;
+  for (const auto& u : units) total += width(u) + 1;
   const bool fits = total - 1 <= kLineWidth;
   std::vector<std::string> lines;
   std::string line(indent, ' ');
   std::size_t line_width = indent;
   bool line_empty = true;
-  for (const auto& w : words) {
-    const bool force = !fits && w == "when" && !line_empty;
-    if (!line_empty && (force || (!fits && line_width + 1 + width(w) > kLineWidth))) {
-      lines.push_back(line);
-      line = std::string(indent + 2, ' ');
-      line_width = indent + 2;
-      line_empty = true;
-    }
+  const auto new_line = [&] {
+    lines.push_back(line);
+    line = std::string(indent + 2, ' ');
+    line_width = indent + 2;
+    line_empty = true;
+  };
+  const auto place = [&](const std::string& text, std::size_t w) {
     if (!line_empty) {
       line += ' ';
       ++line_width;
     }
-    line += w;
-    line_width += width(w);
+    line += text;
+    line_width += w;
     line_empty = false;
+  };
+  for (const auto& u : units) {
+    const std::size_t w = width(u);
+    if (!line_empty && !fits && (u.break_before || line_width + 1 + w > kLineWidth)) new_line();
+    if (fits || line_width + (line_empty ? 0 : 1) + w <= kLineWidth) {
+      std::string text;
+      for (const auto& word : u.words) text += (text.empty() ? "" : " ") + word;
+      place(text, w);
+      continue;
+    }
+    for (const auto& word : u.words) {
+      if (!line_empty && line_width + 1 + width(word) > kLineWidth) new_line();
+      place(word, width(word));
+    }
   }
   lines.push_back(line);
   return lines;
@@ -341,6 +386,7 @@ class Printer {
 
   std::vector<std::string> statement_lines(const StatementNode& node) {
     Words w;
+    std::vector<Unit> units;
     std::vector<std::string> prefix;
     if (const auto* h = std::get_if<PolicyHeader>(&node)) {
       w = {"policy", string_literal(h->name), "version", std::to_string(h->version)};
@@ -363,7 +409,7 @@ class Printer {
       w = {"attribute", d->path.text, ":", type_name(d->type)};
     } else if (const auto* r = std::get_if<Rule>(&node)) {
       if (r->explicit_id) prefix.push_back("@id(" + string_literal(*r->explicit_id) + ")");
-      w = rule_words(*r);
+      units = rule_units(*r);
     } else if (const auto* r = std::get_if<RetainRule>(&node)) {
       w = {"retain"};
       name_list_words(w, r->categories);
@@ -375,7 +421,8 @@ class Printer {
     } else if (const auto* t = std::get_if<TableBinding>(&node)) {
       w = {"table", sql_name(t->table), "public"};
     }
-    auto lines = layout(w, 0);
+    if (units.empty()) units = units_of(w);
+    auto lines = layout(units, 0);
     lines.insert(lines.begin(), prefix.begin(), prefix.end());
     return lines;
   }
@@ -397,7 +444,7 @@ class Printer {
       leading_comments(e.span.begin, 2);
       keep_gap(line_of(e.span.begin));
       interior_comments(e.span.end, 2);
-      emit(layout(split_words(entry_text(e)), 2), line_of(e.span.end));
+      emit(layout(units_of(split_words(entry_text(e))), 2), line_of(e.span.end));
       const std::uint32_t next =
           i + 1 < t.entries.size() ? t.entries[i + 1].span.begin : t.close_brace.begin;
       trailing_comment(e.span.end, next);

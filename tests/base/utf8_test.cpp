@@ -1,0 +1,44 @@
+#include "base/utf8.hpp"
+
+#include "catch.hpp"
+
+using namespace custos::detail;
+
+TEST_CASE("decode_utf8 accepts every encoding length and rejects malformed bytes", "[utf8]") {
+  SECTION("one to four bytes") {
+    const std::string text = "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80";  // a é € 😀
+    std::size_t pos = 0;
+    char32_t cp = 0;
+    REQUIRE(decode_utf8(text, pos, &cp));
+    CHECK(cp == U'a');
+    REQUIRE(decode_utf8(text, pos, &cp));
+    CHECK(cp == 0xE9);
+    REQUIRE(decode_utf8(text, pos, &cp));
+    CHECK(cp == 0x20AC);
+    REQUIRE(decode_utf8(text, pos, &cp));
+    CHECK(cp == 0x1F600);
+    CHECK(pos == text.size());
+  }
+  SECTION("malformed sequences advance by one byte") {
+    for (const std::string& bad : {std::string("\xC0\xAF"), std::string("\xED\xA0\x80"),
+                                  std::string("\xF4\x90\x80\x80"), std::string("\xE2\x82"),
+                                  std::string("\x80"), std::string("\xFF")}) {
+      std::size_t pos = 0;
+      char32_t cp;
+      CHECK_FALSE(decode_utf8(bad, pos, &cp));
+      CHECK(pos == 1);
+      CHECK_FALSE(is_valid_utf8(bad));
+    }
+  }
+}
+
+TEST_CASE("code points, not bytes", "[utf8]") {
+  CHECK(count_code_points("") == 0);
+  CHECK(count_code_points("h\xC3\xA9llo") == 5);
+  CHECK(prefix_bytes("h\xC3\xA9llo", 2) == 3);
+  CHECK(prefix_bytes("ab", 10) == 2);
+  std::string out;
+  append_utf8(out, 0x1F600);
+  append_utf8(out, 0xE9);
+  CHECK(out == "\xF0\x9F\x98\x80\xC3\xA9");
+}
