@@ -7,7 +7,8 @@
 
 namespace custos::detail {
 
-// Levenshtein distance, giving up (returning limit + 1) once it exceeds limit.
+// Edit distance (optimal string alignment: a swap of neighbours costs 1),
+// giving up (returning limit + 1) once it exceeds limit.
 std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit);
 
 // The candidate closest to `name` when it is close enough to be a likely typo

@@ -71,11 +71,10 @@ int run_check(const std::vector<std::string>& raw) {
     }
     const auto analysis = lang::analyze(path, std::move(*text), schema ? &*schema : nullptr);
     for (const auto& d : analysis.diagnostics) std::fputs(d.to_string().c_str(), stderr);
-    const int errors = count_errors(analysis.diagnostics);
-    const std::size_t warnings = analysis.diagnostics.size() - static_cast<std::size_t>(errors);
+    const std::size_t errors = analysis.error_count;
+    const std::size_t warnings = analysis.warning_count;
     if (!analysis.policy) {
-      std::fprintf(stderr, "%s: %s, %s\n", path.c_str(),
-                   plural(static_cast<std::size_t>(errors), "error").c_str(),
+      std::fprintf(stderr, "%s: %s, %s\n", path.c_str(), plural(errors, "error").c_str(),
                    plural(warnings, "warning").c_str());
       exit_code = kExitBadInput;
       continue;

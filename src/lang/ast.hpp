@@ -87,8 +87,17 @@ struct Type {
   bool list = false;
   bool operator==(const Type& o) const { return base == o.base && list == o.list; }
   bool operator!=(const Type& o) const { return !(*this == o); }
-  bool known() const { return base != BaseType::kUnknown; }
+  // Known when anything about it is: `[]` is known to be a list.
+  bool known() const { return base != BaseType::kUnknown || list; }
 };
+
+// Whether values of two static types may meet in `==`, `!=` or `in`: equal
+// types, or one of them (or a list's element) unknown until run time.
+inline bool compatible(const Type& a, const Type& b) {
+  if (!a.known() || !b.known()) return true;
+  if (a.list != b.list) return false;
+  return a.base == BaseType::kUnknown || b.base == BaseType::kUnknown || a.base == b.base;
+}
 
 struct Expr {
   ExprKind kind = ExprKind::kBool;

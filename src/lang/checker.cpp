@@ -79,11 +79,17 @@ class Checker {
       if (i != 0) {
         sink_.error("E013", stmts[i].span, "the `policy` header must be the first statement");
       }
+      if (h->name.empty()) {
+        sink_.error("E015", h->name_span, "a policy needs a name",
+                    "write `policy \"NAME\" version N`");
+      }
       if (h->version < 1) {
         sink_.error("E015", h->version_span, "a policy version is an integer of at least 1");
       }
     }
-    if (!header_ && !sink_.has_errors()) {
+    // A header that failed to parse has its syntax error already.
+    const auto& tokens = parsed_.lexed.tokens;
+    if (!header_ && !(tokens.size() > 0 && tokens.front().kind == Tok::kPolicy)) {
       if (stmts.empty()) {
         sink_.file_error("E013", "the policy is empty",
                          "start it with `policy \"NAME\" version 1`");
@@ -388,7 +394,7 @@ class Checker {
         for (auto& child : e.children) {
           const Type t = check_expr(*child);
           if (t.list) return type_error(*child, "lists cannot contain lists");
-          if (!t.known()) continue;
+          if (t.base == BaseType::kUnknown) continue;
           if (element.known() && element != t) {
             return type_error(*child, "list elements must have one type: " + type_name(element) +
                                           " and " + type_name(t) + " are mixed");
@@ -410,15 +416,15 @@ class Checker {
             const Type t = side->type;
             if (t.known() && (t.list || (t.base != BaseType::kInt && t.base != BaseType::kTime &&
                                          t.base != BaseType::kDuration))) {
-              type_error(*side,
-                         "only int, time and duration values can be ordered, but this is " +
-                             type_name(t),
-                         hint);
+              type_error(
+                  *side,
+                  "only int, time and duration values can be ordered, but this is " + type_name(t),
+                  hint);
               return kBool;
             }
           }
         }
-        if (a.known() && b.known() && a != b) {
+        if (!compatible(a, b)) {
           type_error(e, "cannot compare " + type_name(a) + " with " + type_name(b), hint);
         }
         return kBool;
@@ -426,10 +432,11 @@ class Checker {
       case ExprKind::kIn: {
         const Type a = check_expr(*e.children[0]);
         const Type b = check_expr(*e.children[1]);
-        if (a.list) type_error(*e.children[0], "the left side of `in` must be a single value");
-        if (b.known() && !b.list) {
+        if (a.list) {
+          type_error(*e.children[0], "the left side of `in` must be a single value");
+        } else if (b.known() && !b.list) {
           type_error(*e.children[1], "`in` needs a list on its right, but this is " + type_name(b));
-        } else if (a.known() && !a.list && b.known() && b.base != a.base) {
+        } else if (!compatible(Type{a.base, true}, b)) {
           type_error(e, "cannot look for " + type_name(a) + " in " + type_name(b));
         }
         return kBool;
@@ -439,18 +446,22 @@ class Checker {
         const Type a = check_expr(*e.children[0]);
         const Type b = check_expr(*e.children[1]);
         const char* op = e.kind == ExprKind::kAdd ? "`+`" : "`-`";
+        bool ok = true;
         if (a.known() && a != Type{BaseType::kTime, false}) {
           type_error(*e.children[0],
                      std::string(op) + " needs a time on its left, but this is " + type_name(a),
                      "only `time + duration` and `time - duration` exist");
+          ok = false;
         }
         if (b.known() && b != Type{BaseType::kDuration, false}) {
           type_error(
               *e.children[1],
               std::string(op) + " needs a duration on its right, but this is " + type_name(b),
               "write a duration such as `30d`");
+          ok = false;
         }
-        return Type{BaseType::kTime, false};
+        // After an error the result is unknown, so it raises no second one.
+        return ok ? Type{BaseType::kTime, false} : Type{};
       }
       case ExprKind::kNot:
       case ExprKind::kAnd:
@@ -677,11 +688,12 @@ class Checker {
 
   struct RuleView {
     const Rule* rule;
+    std::size_t statement;                         // index, for the rule's id
     std::vector<int> roles, categories, purposes;  // resolved ids
   };
 
-  RuleView view(const Rule& r) {
-    RuleView v{&r, {}, {}, {}};
+  RuleView view(const Rule& r, std::size_t statement) {
+    RuleView v{&r, statement, {}, {}, {}};
     for (const auto& n : r.roles.names) v.roles.push_back(syms_.role_ids.at(n.text));
     if (!r.all_categories) {
       for (const auto& c : r.categories) v.categories.push_back(syms_.category_ids.at(c.name.text));
@@ -690,18 +702,23 @@ class Checker {
     return v;
   }
 
-  // Roles a role holds: itself and every ancestor.
-  std::vector<char> role_closure(int role) const {
-    std::vector<char> held(syms_.roles.size(), 0);
+  // Roles a role holds (itself and every ancestor), sorted; computed once per
+  // role.
+  const std::vector<int>& held_roles(int role) {
+    auto [it, inserted] = held_cache_.try_emplace(role);
+    if (!inserted) return it->second;
+    std::vector<char> seen(syms_.roles.size(), 0);
     std::vector<int> stack{role};
     while (!stack.empty()) {
       const int r = stack.back();
       stack.pop_back();
-      if (held[r]) continue;
-      held[r] = 1;
+      if (seen[r]) continue;
+      seen[r] = 1;
+      it->second.push_back(r);
       for (int p : syms_.roles[r].parents) stack.push_back(p);
     }
-    return held;
+    std::sort(it->second.begin(), it->second.end());
+    return it->second;
   }
 
   bool deny_overrides(const RuleView& deny, const RuleView& allow) {
@@ -711,8 +728,9 @@ class Checker {
     if (!d.roles.star) {
       if (a.roles.star) return false;
       for (int role : allow.roles) {
-        const auto held = role_closure(role);
-        if (!std::any_of(deny.roles.begin(), deny.roles.end(), [&](int r) { return held[r]; })) {
+        const auto& held = held_roles(role);
+        if (!std::any_of(deny.roles.begin(), deny.roles.end(),
+                         [&](int r) { return std::binary_search(held.begin(), held.end(), r); })) {
           return false;
         }
       }
@@ -736,24 +754,29 @@ class Checker {
   void warn_overridden_allows() {
     // Unconditional deny rules, bucketed by (purpose, category) with -1 for
     // `*`, so each allow rule only meets the deny rules that could cover it.
+    const auto& stmts = parsed_.ast.statements;
     std::vector<RuleView> denies;
-    std::map<std::pair<int, int>, std::vector<std::size_t>> buckets;
-    for (const auto& stmt : parsed_.ast.statements) {
-      const auto* r = std::get_if<Rule>(&stmt.node);
+    const auto key = [](int purpose, int category) {
+      return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(purpose)) << 32) |
+             static_cast<std::uint32_t>(category);
+    };
+    std::unordered_map<std::uint64_t, std::vector<std::size_t>> buckets;
+    for (std::size_t i = 0; i < stmts.size(); ++i) {
+      const auto* r = std::get_if<Rule>(&stmts[i].node);
       if (!r || r->effect != Effect::kDeny || r->when) continue;
-      denies.push_back(view(*r));
+      denies.push_back(view(*r, i));
       const auto& v = denies.back();
       const std::vector<int> ps = r->purposes.star ? std::vector<int>{-1} : v.purposes;
       const std::vector<int> cs = r->all_categories ? std::vector<int>{-1} : v.categories;
       for (int p : ps) {
-        for (int c : cs) buckets[{p, c}].push_back(denies.size() - 1);
+        for (int c : cs) buckets[key(p, c)].push_back(denies.size() - 1);
       }
     }
     if (denies.empty()) return;
-    for (std::size_t i = 0; i < parsed_.ast.statements.size(); ++i) {
-      const auto* r = std::get_if<Rule>(&parsed_.ast.statements[i].node);
+    for (std::size_t i = 0; i < stmts.size(); ++i) {
+      const auto* r = std::get_if<Rule>(&stmts[i].node);
       if (!r || r->effect != Effect::kAllow) continue;
-      const RuleView allow = view(*r);
+      const RuleView allow = view(*r, i);
       std::vector<int> ps{-1}, cs{-1};
       if (!r->purposes.star) {
         for (int p : lineage(syms_.purposes, allow.purposes.front())) ps.push_back(p);
@@ -761,29 +784,28 @@ class Checker {
       if (!r->all_categories) {
         for (int c : lineage(syms_.categories, allow.categories.front())) cs.push_back(c);
       }
+      const RuleView* overriding = nullptr;
       for (int p : ps) {
         for (int c : cs) {
-          const auto it = buckets.find({p, c});
+          const auto it = buckets.find(key(p, c));
           if (it == buckets.end()) continue;
           for (std::size_t d : it->second) {
-            if (!deny_overrides(denies[d], allow)) continue;
-            sink_.warning("W002", r->effect_span,
-                          "this allow rule never grants anything: deny rule " +
-                              quote(deny_id(*denies[d].rule)) + " always overrides it",
-                          "remove the allow rule, or narrow the deny rule");
-            goto next_allow;
+            if (deny_overrides(denies[d], allow)) {
+              overriding = &denies[d];
+              break;
+            }
           }
+          if (overriding) break;
         }
+        if (overriding) break;
       }
-    next_allow:;
+      if (overriding) {
+        sink_.warning("W002", r->effect_span,
+                      "this allow rule never grants anything: deny rule " +
+                          quote(syms_.rule_ids[overriding->statement]) + " always overrides it",
+                      "remove the allow rule, or narrow the deny rule");
+      }
     }
-  }
-
-  std::string deny_id(const Rule& r) const {
-    for (std::size_t i = 0; i < parsed_.ast.statements.size(); ++i) {
-      if (std::get_if<Rule>(&parsed_.ast.statements[i].node) == &r) return syms_.rule_ids[i];
-    }
-    return {};
   }
 
   void warn_ungranted_consent_purposes() {
@@ -821,6 +843,7 @@ class Checker {
   const PolicyHeader* header_ = nullptr;
   Span header_span_;
   std::unordered_map<std::string, int> rule_id_lines_;
+  std::unordered_map<int, std::vector<int>> held_cache_;
 };
 
 }  // namespace
@@ -901,6 +924,7 @@ Analysis analyze(std::string name, std::string text, const Schema* schema) {
   if (source->text().size() > limits::kMaxPolicyBytes) {
     sink.file_error("E012", "the policy is too large (limit: " +
                                 std::to_string(limits::kMaxPolicyBytes) + " bytes)");
+    out.error_count = 1;
     out.diagnostics = sink.take();
     return out;
   }
@@ -908,6 +932,8 @@ Analysis analyze(std::string name, std::string text, const Schema* schema) {
   Checker checker(*source, parsed, sink, schema);
   checker.run();
   const bool ok = !sink.has_errors();
+  out.error_count = sink.error_count();
+  out.warning_count = sink.warning_count();
   out.diagnostics = sink.take();
   if (ok) {
     auto policy = std::make_shared<CheckedPolicy>();

@@ -76,6 +76,9 @@ struct CheckedPolicy {
 struct Analysis {
   std::shared_ptr<const CheckedPolicy> policy;  // null when there are errors
   std::vector<Diagnostic> diagnostics;          // errors and warnings, in source order
+  // Totals, including those past the limit on reported diagnostics.
+  std::size_t error_count = 0;
+  std::size_t warning_count = 0;
 };
 
 // Lexes, parses and checks `text`; `name` is the file name used in

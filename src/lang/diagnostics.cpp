@@ -50,7 +50,7 @@ void DiagnosticSink::file_error(const char* id, std::string message, std::string
 
 void DiagnosticSink::add(Severity severity, const char* id, Span span, bool placed,
                          std::string message, std::string hint) {
-  if (severity == Severity::kError) ++errors_;
+  (severity == Severity::kError ? errors_ : warnings_) += 1;
   if (diagnostics_.size() >= limits::kMaxDiagnostics) {
     ++suppressed_;
     suppressed_error_ = suppressed_error_ || severity == Severity::kError;
@@ -92,6 +92,7 @@ std::vector<Diagnostic> DiagnosticSink::take() {
   suppressed_ = 0;
   suppressed_error_ = false;
   errors_ = 0;
+  warnings_ = 0;
   return std::move(diagnostics_);
 }
 

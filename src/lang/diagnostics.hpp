@@ -20,6 +20,8 @@ class DiagnosticSink {
   void file_error(const char* id, std::string message, std::string hint = {});
 
   bool has_errors() const { return errors_ > 0; }
+  std::size_t error_count() const { return errors_; }
+  std::size_t warning_count() const { return warnings_; }
   // All diagnostics so far, in source order, with a final note when some
   // were suppressed by the cap. Leaves the sink empty.
   std::vector<Diagnostic> take();
@@ -31,6 +33,7 @@ class DiagnosticSink {
   const SourceFile& file_;
   std::vector<Diagnostic> diagnostics_;
   std::size_t errors_ = 0;
+  std::size_t warnings_ = 0;
   std::size_t suppressed_ = 0;
   bool suppressed_error_ = false;
 };

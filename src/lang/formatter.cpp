@@ -230,7 +230,9 @@ std::vector<Unit> rule_units(const Rule& r) {
   return units;
 }
 
-std::size_t width(const std::string& s) { return detail::count_code_points(s); }
+std::size_t width(const std::string& s) {
+  return detail::count_code_points(s);
+}
 
 std::size_t width(const Unit& u) {
   std::size_t w = u.words.size() - 1;
@@ -413,10 +415,14 @@ class Printer {
     } else if (const auto* r = std::get_if<RetainRule>(&node)) {
       w = {"retain"};
       name_list_words(w, r->categories);
-      w.insert(w.end(), {"for", duration_text(r->period)});
+      units = units_of(w);
+      units.push_back(Unit{{"for", duration_text(r->period)}, false});
       if (r->purposes) {
-        w.push_back("for");
-        name_list_words(w, *r->purposes);
+        Words purposes;
+        name_list_words(purposes, *r->purposes);
+        units.push_back(Unit{{"for", purposes.front()}, false});
+        for (std::size_t i = 1; i < purposes.size(); ++i)
+          units.push_back(Unit{{purposes[i]}, false});
       }
     } else if (const auto* t = std::get_if<TableBinding>(&node)) {
       w = {"table", sql_name(t->table), "public"};
@@ -442,7 +448,8 @@ class Printer {
     for (std::size_t i = 0; i < t.entries.size(); ++i) {
       const TableEntry& e = t.entries[i];
       leading_comments(e.span.begin, 2);
-      keep_gap(line_of(e.span.begin));
+      // No empty line right after `{` (nor, below, right before `}`).
+      if (i > 0 || lines_.back().back() != '{') keep_gap(line_of(e.span.begin));
       interior_comments(e.span.end, 2);
       emit(layout(units_of(split_words(entry_text(e))), 2), line_of(e.span.end));
       const std::uint32_t next =

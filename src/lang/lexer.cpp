@@ -62,6 +62,12 @@ class Lexer {
  public:
   Lexer(const SourceFile& file, DiagnosticSink& sink) : text_(file.text()), sink_(sink) {}
 
+  // Every lexical error goes through here, so its place is recorded.
+  void lex_error(const char* id, Span span, std::string message, std::string hint = {}) {
+    out_.error_offsets.push_back(span.begin);
+    sink_.error(id, span, std::move(message), std::move(hint));
+  }
+
   LexedSource run() {
     while (true) {
       skip_space_and_comments();
@@ -99,8 +105,8 @@ class Lexer {
         if (end > begin && text_[end - 1] == '\r') --end;
         const std::string_view body = text_.substr(begin, end - begin);
         if (!detail::is_valid_utf8(body)) {
-          sink_.error("E001", {static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)},
-                      "comment is not valid UTF-8", "policy files must be UTF-8 text");
+          lex_error("E001", {static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)},
+                    "comment is not valid UTF-8", "policy files must be UTF-8 text");
         }
         out_.comments.push_back(
             {{static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)}});
@@ -176,12 +182,21 @@ class Lexer {
     }
     if (pos_ == begin) ++pos_;  // a lone `!`
     if (!valid_utf8) {
-      sink_.error("E001", span_from(begin), "invalid UTF-8 in policy text",
-                  "policy files must be UTF-8 text");
+      lex_error("E001", span_from(begin), "invalid UTF-8 in policy text",
+                "policy files must be UTF-8 text");
     } else {
-      sink_.error("E002", span_from(begin),
-                  "unexpected character `" + std::string(text_.substr(begin, pos_ - begin)) + "`",
-                  c == ';' ? "statements need no terminator; remove the `;`" : "");
+      const std::string run(text_.substr(begin, pos_ - begin));
+      std::string hint;
+      if (run.find(';') != std::string::npos) {
+        hint = "statements need no terminator; remove the `;`";
+      } else if (run == "&&" || run == "&") {
+        hint = "write `and`";
+      } else if (run == "||" || run == "|") {
+        hint = "write `or`";
+      } else if (run == "!") {
+        hint = "write `not`, or `!=` to compare";
+      }
+      lex_error("E002", span_from(begin), "unexpected character `" + run + "`", hint);
     }
   }
 
@@ -203,9 +218,9 @@ class Lexer {
     }
     const std::string_view text = text_.substr(begin, pos_ - begin);
     if (text.size() > limits::kMaxNameBytes || parts > limits::kMaxNameParts) {
-      sink_.error("E012", span_from(begin),
-                  "name is too long (limit: " + std::to_string(limits::kMaxNameBytes) +
-                      " bytes and " + std::to_string(limits::kMaxNameParts) + " parts)");
+      lex_error("E012", span_from(begin),
+                "name is too long (limit: " + std::to_string(limits::kMaxNameBytes) +
+                    " bytes and " + std::to_string(limits::kMaxNameParts) + " parts)");
     }
     push(parts == 1 ? keyword_kind(text) : Tok::kName, begin);
   }
@@ -224,11 +239,13 @@ class Lexer {
     while (pos_ < text_.size() && is_ident_char(text_[pos_])) ++pos_;
     const std::string_view unit = text_.substr(unit_begin, pos_ - unit_begin);
     if (overflow) {
-      sink_.error("E005", span_from(begin), "integer is too large",
-                  "integers are 64-bit: at most 9223372036854775807");
-      value = 0;
+      lex_error("E005", span_from(begin), "integer is too large",
+                "integers are 64-bit: at most 9223372036854775807");
+      // Saturate, so no later check reports the value as too small.
+      value = std::numeric_limits<std::int64_t>::max();
     }
     if (unit.empty()) return push(Tok::kInteger, begin, value);
+    if (overflow) value = 0;
 
     static constexpr std::pair<std::string_view, DurationUnit> kUnits[] = {
         {"s", DurationUnit::kSeconds}, {"min", DurationUnit::kMinutes},
@@ -239,20 +256,20 @@ class Lexer {
     for (const auto& [suffix, kind] : kUnits) {
       if (unit != suffix) continue;
       if (value > std::numeric_limits<std::int64_t>::max() / unit_seconds(kind)) {
-        sink_.error("E006", span_from(begin), "duration is too long",
-                    "a duration must fit in 64-bit seconds");
+        lex_error("E006", span_from(begin), "duration is too long",
+                  "a duration must fit in 64-bit seconds");
         value = 0;
       }
       return push(Tok::kDuration, begin, value, kind);
     }
     if (unit == "m") {
-      sink_.error("E006", span_from(begin), "ambiguous duration unit `m`",
-                  "write `" + std::string(text_.substr(begin, unit_begin - begin)) +
-                      "min` for minutes or `" +
-                      std::string(text_.substr(begin, unit_begin - begin)) + "mo` for months");
+      lex_error("E006", span_from(begin), "ambiguous duration unit `m`",
+                "write `" + std::string(text_.substr(begin, unit_begin - begin)) +
+                    "min` for minutes or `" + std::string(text_.substr(begin, unit_begin - begin)) +
+                    "mo` for months");
     } else {
-      sink_.error("E006", span_from(begin), "unknown duration unit `" + std::string(unit) + "`",
-                  "units are s, min, h, d, w, mo (30 days) and y (365 days)");
+      lex_error("E006", span_from(begin), "unknown duration unit `" + std::string(unit) + "`",
+                "units are s, min, h, d, w, mo (30 days) and y (365 days)");
     }
     push(Tok::kDuration, begin, 0, DurationUnit::kSeconds);
   }
@@ -264,8 +281,8 @@ class Lexer {
     bool ok = true;
     while (true) {
       if (pos_ >= text_.size() || text_[pos_] == '\n' || text_[pos_] == '\r') {
-        sink_.error("E003", span_from(begin), "unterminated string",
-                    "strings end with `\"` on the line they start on");
+        lex_error("E003", span_from(begin), "unterminated string",
+                  "strings end with `\"` on the line they start on");
         break;
       }
       const char c = text_[pos_];
@@ -280,16 +297,16 @@ class Lexer {
       const std::size_t char_begin = pos_;
       char32_t cp;
       if (!detail::decode_utf8(text_, pos_, &cp)) {
-        sink_.error("E001",
-                    {static_cast<std::uint32_t>(char_begin), static_cast<std::uint32_t>(pos_)},
-                    "invalid UTF-8 in string", "policy files must be UTF-8 text");
+        lex_error("E001",
+                  {static_cast<std::uint32_t>(char_begin), static_cast<std::uint32_t>(pos_)},
+                  "invalid UTF-8 in string", "policy files must be UTF-8 text");
         ok = false;
         continue;
       }
       value.append(text_.substr(char_begin, pos_ - char_begin));
     }
     if (value.size() > limits::kMaxStringBytes) {
-      sink_.error(
+      lex_error(
           "E012", span_from(begin),
           "string is too long (limit: " + std::to_string(limits::kMaxStringBytes) + " bytes)");
     }
@@ -322,8 +339,8 @@ class Lexer {
         break;
       default:
         if (c != '\n' && c != '\0') ++pos_;
-        sink_.error("E004", span_from(begin), "unknown escape in string",
-                    "escapes are \\\", \\\\, \\n, \\t and \\u{HEX}");
+        lex_error("E004", span_from(begin), "unknown escape in string",
+                  "escapes are \\\", \\\\, \\n, \\t and \\u{HEX}");
         ok = false;
         return;
     }
@@ -333,19 +350,21 @@ class Lexer {
     bool well_formed = pos_ < text_.size() && text_[pos_] == '{';
     if (well_formed) {
       ++pos_;
-      while (pos_ < text_.size() && std::isxdigit(static_cast<unsigned char>(text_[pos_])) &&
-             digits < 7) {
+      // Read every hex digit (so the error covers the whole escape), but
+      // only the first seven can matter: more than six is an error anyway.
+      while (pos_ < text_.size() && std::isxdigit(static_cast<unsigned char>(text_[pos_]))) {
         const char h = text_[pos_];
-        cp = cp * 16 + (is_digit(h) ? h - '0' : (h | 0x20) - 'a' + 10);
+        if (digits < 7) cp = cp * 16 + (is_digit(h) ? h - '0' : (h | 0x20) - 'a' + 10);
         ++digits;
         ++pos_;
       }
-      well_formed = pos_ < text_.size() && text_[pos_] == '}' && digits >= 1 && digits <= 6;
-      if (well_formed) ++pos_;
+      const bool closed = pos_ < text_.size() && text_[pos_] == '}';
+      if (closed) ++pos_;
+      well_formed = closed && digits >= 1 && digits <= 6;
     }
     if (!well_formed || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      sink_.error("E004", span_from(begin), "invalid `\\u{...}` escape",
-                  "write 1 to 6 hex digits of a Unicode scalar value, e.g. \\u{e9}");
+      lex_error("E004", span_from(begin), "invalid `\\u{...}` escape",
+                "write 1 to 6 hex digits of a Unicode scalar value, e.g. \\u{e9}");
       ok = false;
       return;
     }

@@ -1,5 +1,7 @@
 #include "lang/parser.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 
 #include "base/text.hpp"
@@ -30,11 +32,16 @@ class Parser {
         break;
       }
       const std::size_t start = pos_;
+      statement_begin_ = peek().span.begin;
       try {
         parse_statement();
         if (!at(Tok::kEnd) && !starts_statement(peek().kind)) {
+          const bool same_line = file_.line_of(peek().span.begin) == file_.line_of(last_end_);
           error_here("expected the start of a new statement, found " + describe(peek().kind),
-                     peek().kind == Tok::kName ? "is a `,` missing before it?" : "");
+                     same_line && peek().kind == Tok::kName
+                         ? "is a `,` missing before it?"
+                         : "statements start with policy, category, purpose, role, attribute, "
+                           "table, allow, deny, retain or @id");
         }
       } catch (const SyntaxError&) {
         synchronize(start);
@@ -68,9 +75,22 @@ class Parser {
     return out_.lexed.strings[static_cast<std::size_t>(t.number)];
   }
 
+  // True when a lexical error already lies between the start of the current
+  // statement and `span`: a syntax error there is most likely its echo.
+  bool follows_lexical_error(Span span) const {
+    const auto& offsets = out_.lexed.error_offsets;
+    const auto it = std::lower_bound(offsets.begin(), offsets.end(), statement_begin_);
+    return it != offsets.end() && *it <= span.begin;
+  }
+
+  // Reports a syntax error that does not stop the statement.
+  void report(const char* id, Span span, std::string message, std::string hint = {}) {
+    if (!follows_lexical_error(span)) sink_.error(id, span, std::move(message), std::move(hint));
+  }
+
   [[noreturn]] void error_at(Span span, std::string message, std::string hint = {},
                              const char* id = "E010") {
-    sink_.error(id, span, std::move(message), std::move(hint));
+    report(id, span, std::move(message), std::move(hint));
     throw SyntaxError{};
   }
   [[noreturn]] void error_here(std::string message, std::string hint = {}) {
@@ -93,33 +113,72 @@ class Parser {
   Name name_from(const Token& t) const { return Name{std::string(text_of(t)), t.span, false}; }
 
   // A declared or referenced name of a category, purpose or role.
-  Name parse_name(const char* what) {
+  // Keywords that mark the grammar's structure: finding one where a name
+  // should be means the name is missing, not misspelt.
+  static bool structural(Tok kind) {
+    switch (kind) {
+      case Tok::kTo:
+      case Tok::kFor:
+      case Tok::kWhen:
+      case Tok::kAs:
+      case Tok::kBasis:
+      case Tok::kSensitive:
+      case Tok::kVia:
+      case Tok::kVersion:
+        return true;
+      default:
+        return starts_statement(kind);
+    }
+  }
+
+  // One name of a list. A keyword used as a name is reported (E014) and
+  // skipped, so the rest of the statement still counts; a missing name is a
+  // syntax error.
+  std::optional<Name> parse_list_name(const char* what) {
     if (at(Tok::kName)) {
       Name n = name_from(advance());
       const auto dot = n.text.find('.');
       if (dot != std::string::npos && is_keyword(std::string_view(n.text).substr(0, dot))) {
-        error_at(n.span, "a name cannot start with the keyword `" + n.text.substr(0, dot) + "`",
-                 "after a `.`, keywords are ordinary name parts, but not before it", "E014");
+        report("E014", n.span,
+               "a name cannot start with the keyword `" + n.text.substr(0, dot) + "`",
+               "after a `.`, keywords are ordinary name parts, but not before it");
       }
       return n;
     }
-    if (is_keyword(text_of(peek()))) {
-      error_at(peek().span, "`" + std::string(text_of(peek())) + "` is a keyword, not " + what,
-               "choose another name", "E014");
+    if (is_keyword(text_of(peek())) && !structural(peek().kind)) {
+      report("E014", peek().span,
+             "`" + std::string(text_of(peek())) + "` is a keyword, not " + what,
+             "choose another name");
+      advance();
+      return std::nullopt;
     }
     error_here(std::string("expected ") + what + ", found " + describe(peek().kind));
   }
 
+  Name parse_name(const char* what) {
+    auto n = parse_list_name(what);
+    if (!n) throw SyntaxError{};
+    return std::move(*n);
+  }
+
   std::vector<Name> parse_names(const char* what) {
     std::vector<Name> names;
+    bool any = false;
     do {
       if (names.size() >= limits::kMaxListItems) {
         error_at(peek().span,
                  "list is too long (limit: " + std::to_string(limits::kMaxListItems) + " items)",
                  {}, "E012");
       }
-      names.push_back(parse_name(what));
+      if (any && (at(Tok::kEnd) || starts_statement(peek().kind))) {
+        report("E010", out_.lexed.tokens[pos_ - 1].span, "a list cannot end with `,`",
+               "remove the `,` or add the missing name");
+        break;
+      }
+      any = true;
+      if (auto n = parse_list_name(what)) names.push_back(std::move(*n));
     } while (accept(Tok::kComma));
+    if (names.empty()) throw SyntaxError{};  // every item was reported
     return names;
   }
 
@@ -145,8 +204,8 @@ class Parser {
       return name_from(advance());
     }
     if (is_keyword(text_of(peek()))) {
-      error_here("`" + std::string(text_of(peek())) + "` is a keyword, not " + what,
-                 "quote it: \"" + std::string(text_of(peek())) + "\"");
+      error_at(peek().span, "`" + std::string(text_of(peek())) + "` is a keyword, not " + what,
+               "quote it: \"" + std::string(text_of(peek())) + "\"", "E014");
     }
     error_here(std::string("expected ") + what + ", found " + describe(peek().kind));
   }
@@ -288,6 +347,10 @@ class Parser {
       if (!at(Tok::kAllow) && !at(Tok::kDeny)) {
         error_here("expected `allow` or `deny` after `@id(...)`, found " + describe(peek().kind));
       }
+      if (file_.line_of(peek().span.begin) > file_.line_of(id.span.begin) + 1) {
+        report("E010", r.id_span, "`@id(...)` must stand on its rule's line or the line above",
+               "move it next to the rule it names");
+      }
     }
     const Token& effect = advance();
     r.effect = effect.kind == Tok::kAllow ? Effect::kAllow : Effect::kDeny;
@@ -320,14 +383,18 @@ class Parser {
     } else {
       do {
         if (r.categories.size() >= limits::kMaxListItems) {
-          error_here("list is too long (limit: " + std::to_string(limits::kMaxListItems) +
-                     " items)");
+          error_at(peek().span,
+                   "list is too long (limit: " + std::to_string(limits::kMaxListItems) + " items)",
+                   {}, "E012");
         }
+        auto name = parse_list_name("a category name");
+        if (!name) continue;
         CategoryItem item;
-        item.name = parse_name("a category name");
+        item.name = std::move(*name);
         if (at(Tok::kAs)) item.transform = parse_transform();
         r.categories.push_back(std::move(item));
       } while (accept(Tok::kComma));
+      if (r.categories.empty()) throw SyntaxError{};  // each item was reported
     }
     r.categories_span.end = last_end_;
     expect(Tok::kFor, "after the categories of a rule");
@@ -476,8 +543,9 @@ class Parser {
       e.kind = EntryKind::kColumns;
       do {
         if (e.columns.size() >= limits::kMaxListItems) {
-          error_here("list is too long (limit: " + std::to_string(limits::kMaxListItems) +
-                     " items)");
+          error_at(peek().span,
+                   "list is too long (limit: " + std::to_string(limits::kMaxListItems) + " items)",
+                   {}, "E012");
         }
         e.columns.push_back(parse_sql_name("a column name"));
       } while (accept(Tok::kComma));
@@ -523,8 +591,10 @@ class Parser {
     chain->children.push_back(std::move(first));
     while (accept(op)) {
       if (chain->children.size() >= limits::kMaxListItems) {
-        error_here("condition is too long (limit: " + std::to_string(limits::kMaxListItems) +
-                   " operands)");
+        error_at(
+            peek().span,
+            "condition is too long (limit: " + std::to_string(limits::kMaxListItems) + " operands)",
+            {}, "E012");
       }
       chain->children.push_back(op == Tok::kOr ? parse_binary_chain(Tok::kAnd, ExprKind::kAnd)
                                                : parse_not());
@@ -675,8 +745,10 @@ class Parser {
         if (!at(Tok::kRBracket)) {
           do {
             if (e->children.size() >= limits::kMaxListItems) {
-              error_here("list is too long (limit: " + std::to_string(limits::kMaxListItems) +
-                         " items)");
+              error_at(
+                  peek().span,
+                  "list is too long (limit: " + std::to_string(limits::kMaxListItems) + " items)",
+                  {}, "E012");
             }
             e->children.push_back(parse_sum());
           } while (accept(Tok::kComma));
@@ -710,6 +782,7 @@ class Parser {
   ParsedPolicy out_;
   std::size_t pos_ = 0;
   std::uint32_t last_end_ = 0;
+  std::uint32_t statement_begin_ = 0;
   int depth_ = 0;
 };
 

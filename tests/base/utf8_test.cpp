@@ -20,9 +20,9 @@ TEST_CASE("decode_utf8 accepts every encoding length and rejects malformed bytes
     CHECK(pos == text.size());
   }
   SECTION("malformed sequences advance by one byte") {
-    for (const std::string& bad : {std::string("\xC0\xAF"), std::string("\xED\xA0\x80"),
-                                  std::string("\xF4\x90\x80\x80"), std::string("\xE2\x82"),
-                                  std::string("\x80"), std::string("\xFF")}) {
+    for (const std::string& bad :
+         {std::string("\xC0\xAF"), std::string("\xED\xA0\x80"), std::string("\xF4\x90\x80\x80"),
+          std::string("\xE2\x82"), std::string("\x80"), std::string("\xFF")}) {
       std::size_t pos = 0;
       char32_t cp;
       CHECK_FALSE(decode_utf8(bad, pos, &cp));

@@ -61,8 +61,7 @@ TEST_CASE("checker: hierarchies, implied names, sensitive and bases", "[checker]
   CHECK(s.purposes[pid("marketing.pricing")].basis == Basis::kLegitimateInterest);
   CHECK_FALSE(s.purposes[pid("legal")].is_explicit);
   CHECK(s.purposes[pid("legal")].basis == Basis::kNone);  // implied, no basis: not an error
-  CHECK(s.roles[s.role_ids.at("supervisor")].parents ==
-        std::vector<int>{s.role_ids.at("agent")});
+  CHECK(s.roles[s.role_ids.at("supervisor")].parents == std::vector<int>{s.role_ids.at("agent")});
 }
 
 TEST_CASE("checker: default and explicit rule ids", "[checker]") {
@@ -83,7 +82,8 @@ TEST_CASE("checker: default and explicit rule ids", "[checker]") {
 TEST_CASE("checker: every undeclared name is an error at its place", "[checker]") {
   CHECK(codes_after_prelude("allow agnt to read contact.fone for suport\n") ==
         std::vector<std::string>{"E022 7:7", "E020 7:20", "E021 7:37"});
-  const auto a = analyze_text(std::string(kPrelude) + "allow agent to read contact.emial for support\n");
+  const auto a =
+      analyze_text(std::string(kPrelude) + "allow agent to read contact.emial for support\n");
   REQUIRE(a.diagnostics.size() == 1);
   CHECK(a.diagnostics[0].hint == "did you mean `contact.email`?");
   CHECK(codes_after_prelude("role boss : chief\n") == std::vector<std::string>{"E022 7:13"});
@@ -104,8 +104,7 @@ TEST_CASE("checker: duplicates", "[checker]") {
 
 TEST_CASE("checker: header rules", "[checker]") {
   CHECK(codes_of("category a\n") == std::vector<std::string>{"E013 1:1"});
-  CHECK(codes_of("category a\npolicy \"t\" version 1\n") ==
-        std::vector<std::string>{"E013 2:1"});
+  CHECK(codes_of("category a\npolicy \"t\" version 1\n") == std::vector<std::string>{"E013 2:1"});
   CHECK(codes_of("policy \"t\" version 1\npolicy \"u\" version 2\n") ==
         std::vector<std::string>{"E013 2:1"});
   CHECK(codes_of("policy \"t\" version 0\n") == std::vector<std::string>{"E015 1:20"});
@@ -113,8 +112,7 @@ TEST_CASE("checker: header rules", "[checker]") {
 }
 
 TEST_CASE("checker: bases", "[checker]") {
-  CHECK(codes_of("policy \"t\" version 1\npurpose a.b\n") ==
-        std::vector<std::string>{"E027 2:9"});
+  CHECK(codes_of("policy \"t\" version 1\npurpose a.b\n") == std::vector<std::string>{"E027 2:9"});
   CHECK(codes_of("policy \"t\" version 1\npurpose a basis concent\n") ==
         std::vector<std::string>{"E028 2:17"});
   // A child may override the basis it would inherit.
@@ -130,8 +128,8 @@ TEST_CASE("checker: role cycles", "[checker]") {
   CHECK(a.diagnostics[0].id == "E026");
   CHECK(a.diagnostics[0].message == "role inheritance has a cycle: a : b : c : a");
   // A diamond is not a cycle.
-  CHECK(codes_of("policy \"t\" version 1\nrole a\nrole b : a\nrole c : a\nrole d : b, c\n")
-            .empty());
+  CHECK(
+      codes_of("policy \"t\" version 1\nrole a\nrole b : a\nrole c : a\nrole d : b, c\n").empty());
 }
 
 TEST_CASE("checker: transforms", "[checker]") {
@@ -167,7 +165,7 @@ TEST_CASE("checker: condition types", "[checker]") {
   CHECK(rule("subject.age == actor.region") == std::vector<std::string>{"E040" + at + "46"});
   CHECK(rule("\"eu\" in actor.region") == std::vector<std::string>{"E040" + at + "54"});
   CHECK(rule("context.opened + 3") ==
-        std::vector<std::string>{"E041" + at + "46", "E040" + at + "63"});
+        std::vector<std::string>{"E040" + at + "63"});  // one error, no cascade
   CHECK(rule("subject.age + 1d > now") == std::vector<std::string>{"E040" + at + "46"});
   CHECK(rule("[1, \"a\"] == [1]") == std::vector<std::string>{"E040" + at + "50"});
   CHECK(rule("subject.vip and 3") == std::vector<std::string>{"E040" + at + "62"});
@@ -181,8 +179,7 @@ TEST_CASE("checker: condition types", "[checker]") {
         std::vector<std::string>{"E042" + at + "51"});
 }
 
-TEST_CASE("checker: a root with no declarations is typed when the request arrives",
-          "[checker]") {
+TEST_CASE("checker: a root with no declarations is typed when the request arrives", "[checker]") {
   // No subject attributes are declared, so subject.anything is accepted.
   CHECK(codes_after_prelude("allow agent to read contact for support when subject.tier == 3 and "
                             "subject.other in [\"a\"]\n")
@@ -202,8 +199,9 @@ TEST_CASE("checker: table bindings", "[checker]") {
         std::vector<std::string>{"E024 8:2"});
   CHECK(codes_after_prelude("table L { subject Inv.Cid via InvId }\n") ==
         std::vector<std::string>{"E051 7:19"});
-  CHECK(codes_after_prelude("table Inv { subject Cid }\ntable L { subject Inv.Nope via InvId }\n") ==
-        std::vector<std::string>{"E051 8:23"});
+  CHECK(
+      codes_after_prelude("table Inv { subject Cid }\ntable L { subject Inv.Nope via InvId }\n") ==
+      std::vector<std::string>{"E051 8:23"});
   CHECK(codes_after_prelude("table Inv { subject Cid }\ntable L { subject Inv.Cid }\n") ==
         std::vector<std::string>{"E051 8:19"});
   CHECK(codes_after_prelude("table Inv { subject Cid }\ntable L { subject Inv.Cid via X }\n")
@@ -248,8 +246,7 @@ TEST_CASE("checker: warnings", "[checker]") {
           std::vector<std::string>{"W002 7:1"});
     // Not overridden: conditional deny, narrower deny, other action, other role.
     CHECK(codes_of(base + "allow b to read c for p\ndeny a to use c.x for p\n").empty());
-    CHECK(codes_of(base + "allow b to read c for p\ndeny a to use c for p when 1 == 1\n")
-              .empty());
+    CHECK(codes_of(base + "allow b to read c for p\ndeny a to use c for p when 1 == 1\n").empty());
     CHECK(codes_of(base + "allow b to use c for p\ndeny a to read c for p\n").empty());
     CHECK(codes_of(base + "allow a to read c for p\ndeny b to read c for p\n").empty());
     CHECK(codes_of(base + "allow * to read c for p\ndeny a to read c for p\n").empty());

@@ -29,8 +29,9 @@ TEST_CASE("formatter: spacing and one statement per line", "[formatter]") {
   CHECK(fmt("@id(\"x\") allow a,b to read c as truncate( 3 ),d for p when(x.y==1)and not x.z") ==
         "@id(\"x\")\nallow a, b to read c as truncate(3), d for p when (x.y == 1) and not x.z\n");
   CHECK(fmt("retain a,b for 90d for p,q") == "retain a, b for 90d for p, q\n");
-  CHECK(fmt("allow * to use * for * when x.t - 1w < time(\"2026-01-01T00:00:00Z\") and x.l in []") ==
-        "allow * to use * for * when x.t - 1w < time(\"2026-01-01T00:00:00Z\") and x.l in []\n");
+  CHECK(
+      fmt("allow * to use * for * when x.t - 1w < time(\"2026-01-01T00:00:00Z\") and x.l in []") ==
+      "allow * to use * for * when x.t - 1w < time(\"2026-01-01T00:00:00Z\") and x.l in []\n");
 }
 
 TEST_CASE("formatter: strings are re-escaped", "[formatter]") {

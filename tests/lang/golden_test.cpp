@@ -23,7 +23,8 @@ std::string slurp(const fs::path& p) {
 
 std::vector<fs::path> cases(const char* folder) {
   std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(fs::path(CUSTOS_SOURCE_DIR) / "tests/golden" / folder)) {
+  for (const auto& e :
+       fs::directory_iterator(fs::path(CUSTOS_SOURCE_DIR) / "tests/golden" / folder)) {
     if (e.path().extension() == ".custos") out.push_back(e.path());
   }
   std::sort(out.begin(), out.end());
@@ -33,8 +34,8 @@ std::vector<fs::path> cases(const char* folder) {
 }  // namespace
 
 TEST_CASE("golden: invalid policies give exactly the expected diagnostics", "[golden]") {
-  auto schema = custos::cli::load_schema(std::string(CUSTOS_SOURCE_DIR) +
-                                         "/data/Chinook_Sqlite.sqlite");
+  auto schema =
+      custos::cli::load_schema(std::string(CUSTOS_SOURCE_DIR) + "/data/Chinook_Sqlite.sqlite");
   REQUIRE(schema.ok());
   const auto files = cases("invalid");
   REQUIRE(files.size() >= 30);

@@ -38,11 +38,13 @@ TEST_CASE("hostile: random bytes give diagnostics, capped", "[hostile]") {
 }
 
 TEST_CASE("hostile: random token soup", "[hostile]") {
-  const char* words[] = {"policy", "\"x\"", "version", "1", "category", "a.b", "purpose",
-                         "basis", "consent", "role", ":", ",", "allow", "deny", "to", "read",
-                         "for", "when", "(", ")", "[", "]", "{", "}", "table", "subject",
-                         "via", "and", "or", "not", "in", "==", "<", "+", "30d", "@", "id",
-                         "as", "hash", "truncate", "*", "retain", "now", "time", "-", "\n"};
+  const char* words[] = {"policy", "\"x\"",   "version", "1",     "category", "a.b",   "purpose",
+                         "basis",  "consent", "role",    ":",     ",",        "allow", "deny",
+                         "to",     "read",    "for",     "when",  "(",        ")",     "[",
+                         "]",      "{",       "}",       "table", "subject",  "via",   "and",
+                         "or",     "not",     "in",      "==",    "<",        "+",     "30d",
+                         "@",      "id",      "as",      "hash",  "truncate", "*",     "retain",
+                         "now",    "time",    "-",       "\n"};
   std::mt19937_64 rng(7);
   for (int round = 0; round < 300; ++round) {
     std::string text;
@@ -74,16 +76,16 @@ TEST_CASE("hostile: deep lists, nots and sums are depth errors", "[hostile]") {
 
 TEST_CASE("hostile: nesting just under the limit is accepted", "[hostile]") {
   const int depth = limits::kMaxExpressionDepth - 1;
-  const auto a = analyze_text(kRuleStart + std::string(depth, '(') + "true" +
-                              std::string(depth, ')'));
+  const auto a =
+      analyze_text(kRuleStart + std::string(depth, '(') + "true" + std::string(depth, ')'));
   CHECK(a.diagnostics.empty());
   CHECK(a.policy != nullptr);
 }
 
 TEST_CASE("hostile: long flat chains stay shallow", "[hostile]") {
   std::string chain = "context.a == 0";
-  for (int i = 1; i < 5000; ++i) chain += (i % 2 ? " or context.a == " : " and context.b == ") +
-                                          std::to_string(i);
+  for (int i = 1; i < 5000; ++i)
+    chain += (i % 2 ? " or context.a == " : " and context.b == ") + std::to_string(i);
   const auto a = analyze_text(kRuleStart + chain);
   CHECK(a.diagnostics.empty());
   REQUIRE(a.policy != nullptr);
@@ -93,9 +95,9 @@ TEST_CASE("hostile: long flat chains stay shallow", "[hostile]") {
 }
 
 TEST_CASE("hostile: limits on names and strings", "[hostile]") {
-  CHECK(has_id(analyze_text("policy \"" + std::string(limits::kMaxStringBytes + 1, 'x') +
-                            "\" version 1"),
-               "E012"));
+  CHECK(has_id(
+      analyze_text("policy \"" + std::string(limits::kMaxStringBytes + 1, 'x') + "\" version 1"),
+      "E012"));
   CHECK(has_id(analyze_text("policy \"t\" version 1\ncategory " +
                             std::string(limits::kMaxNameBytes + 1, 'c')),
                "E012"));

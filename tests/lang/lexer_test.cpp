@@ -31,8 +31,8 @@ std::vector<Tok> kinds(const Lexed& l) {
 TEST_CASE("lexer: names, keywords and dotted names", "[lexer]") {
   const auto l = lex_text("allow contact.public subject.age subject public.x actor.region");
   REQUIRE(l.diagnostics.empty());
-  CHECK(kinds(l) == std::vector<Tok>{Tok::kAllow, Tok::kName, Tok::kName, Tok::kSubject,
-                                     Tok::kName, Tok::kName, Tok::kEnd});
+  CHECK(kinds(l) == std::vector<Tok>{Tok::kAllow, Tok::kName, Tok::kName, Tok::kSubject, Tok::kName,
+                                     Tok::kName, Tok::kEnd});
   CHECK(l.out.tokens[1].span.begin == 6);
   CHECK(l.out.tokens[1].span.end == 20);
 }
@@ -47,18 +47,18 @@ TEST_CASE("lexer: a dot needs a name on both sides to join one", "[lexer]") {
 TEST_CASE("lexer: punctuation and operators", "[lexer]") {
   const auto l = lex_text(", : ( ) [ ] { } = == != < <= > >= + - @ *");
   REQUIRE(l.diagnostics.empty());
-  CHECK(kinds(l) == std::vector<Tok>{Tok::kComma, Tok::kColon, Tok::kLParen, Tok::kRParen,
+  CHECK(kinds(l) == std::vector<Tok>{Tok::kComma,    Tok::kColon,    Tok::kLParen, Tok::kRParen,
                                      Tok::kLBracket, Tok::kRBracket, Tok::kLBrace, Tok::kRBrace,
-                                     Tok::kAssign, Tok::kEq, Tok::kNe, Tok::kLt, Tok::kLe,
-                                     Tok::kGt, Tok::kGe, Tok::kPlus, Tok::kMinus, Tok::kAt,
-                                     Tok::kStar, Tok::kEnd});
+                                     Tok::kAssign,   Tok::kEq,       Tok::kNe,     Tok::kLt,
+                                     Tok::kLe,       Tok::kGt,       Tok::kGe,     Tok::kPlus,
+                                     Tok::kMinus,    Tok::kAt,       Tok::kStar,   Tok::kEnd});
 }
 
 TEST_CASE("lexer: durations in every unit", "[lexer]") {
   const auto l = lex_text("45s 90min 12h 30d 2w 13mo 2y 0d");
   REQUIRE(l.diagnostics.empty());
-  const std::int64_t expected[] = {45, 90 * 60, 12 * 3600, 30 * 86400, 14 * 86400,
-                                   13 * 30 * 86400, 2 * 365 * 86400, 0};
+  const std::int64_t expected[] = {45,         90 * 60,         12 * 3600,       30 * 86400,
+                                   14 * 86400, 13 * 30 * 86400, 2 * 365 * 86400, 0};
   for (int i = 0; i < 8; ++i) {
     const Token& t = l.out.tokens[i];
     REQUIRE(t.kind == Tok::kDuration);

@@ -41,21 +41,36 @@ std::string shape(const Expr& e) {
     return out + ")";
   };
   switch (e.kind) {
-    case ExprKind::kAttribute: return e.text;
-    case ExprKind::kNow: return "now";
-    case ExprKind::kTime: return "time:" + std::to_string(e.number);
-    case ExprKind::kString: return "'" + e.text + "'";
-    case ExprKind::kInteger: return std::to_string(e.number);
-    case ExprKind::kBool: return e.number ? "true" : "false";
-    case ExprKind::kDuration: return std::to_string(e.duration.seconds()) + "s";
-    case ExprKind::kList: return kids("list");
-    case ExprKind::kCompare: return kids("cmp");
-    case ExprKind::kIn: return kids("in");
-    case ExprKind::kAdd: return kids("add");
-    case ExprKind::kSubtract: return kids("sub");
-    case ExprKind::kNot: return kids("not");
-    case ExprKind::kAnd: return kids("and");
-    case ExprKind::kOr: return kids("or");
+    case ExprKind::kAttribute:
+      return e.text;
+    case ExprKind::kNow:
+      return "now";
+    case ExprKind::kTime:
+      return "time:" + std::to_string(e.number);
+    case ExprKind::kString:
+      return "'" + e.text + "'";
+    case ExprKind::kInteger:
+      return std::to_string(e.number);
+    case ExprKind::kBool:
+      return e.number ? "true" : "false";
+    case ExprKind::kDuration:
+      return std::to_string(e.duration.seconds()) + "s";
+    case ExprKind::kList:
+      return kids("list");
+    case ExprKind::kCompare:
+      return kids("cmp");
+    case ExprKind::kIn:
+      return kids("in");
+    case ExprKind::kAdd:
+      return kids("add");
+    case ExprKind::kSubtract:
+      return kids("sub");
+    case ExprKind::kNot:
+      return kids("not");
+    case ExprKind::kAnd:
+      return kids("and");
+    case ExprKind::kOr:
+      return kids("or");
   }
   return "?";
 }
@@ -172,8 +187,7 @@ TEST_CASE("parser: table bindings", "[parser]") {
   CHECK(std::get<TableBinding>(p.policy.ast.statements[1].node).is_public);
 }
 
-TEST_CASE("parser: syntax errors are reported where they are, and parsing goes on",
-          "[parser]") {
+TEST_CASE("parser: syntax errors are reported where they are, and parsing goes on", "[parser]") {
   CHECK(codes_of("policy \"t\" version 1\n"
                  "allow a read c for p\n"
                  "deny a to read c p\n"
