@@ -46,6 +46,13 @@ inline constexpr std::size_t kMaxListItems = 10'000;
 // byte.
 inline constexpr std::size_t kMaxDiagnostics = 100;
 
+// The compiled rule index holds, per action, purpose and leaf category, the
+// rules that could apply there. These caps bound its memory (about 12 bytes
+// a cell, 8 an entry: under 200 MiB together); a policy past them fails to
+// compile with kLimitExceeded rather than exhausting memory.
+inline constexpr std::size_t kMaxDecisionCells = std::size_t{1} << 22;
+inline constexpr std::size_t kMaxRuleIndexEntries = std::size_t{1} << 24;
+
 // Largest request JSON accepted by the request decoder, and most categories
 // in one request. A request names what one read touches, not a database dump.
 inline constexpr std::size_t kMaxRequestBytes = 1024 * 1024;

@@ -43,5 +43,8 @@ std::optional<Args> parse_args(const std::vector<std::string>& args, const char*
 
 int run_check(const std::vector<std::string>& args);
 int run_fmt(const std::vector<std::string>& args);
+int run_eval(const std::vector<std::string>& args);
+int run_test(const std::vector<std::string>& args);
+int run_consent(const std::vector<std::string>& args);
 
 }  // namespace custos::cli

@@ -105,6 +105,36 @@ const std::vector<Command>& commands() {
        "  --check   print nothing; exit 1 when the file is not in canonical form\n\n"
        "Exit: 0 on success, 1 when the policy has syntax errors (nothing is written).\n",
        run_fmt},
+      {"eval", "decide one request and print the decision",
+       "usage: custos eval POLICY REQUEST.json [--consent-store FILE] [--explain] [--key-file "
+       "FILE]\n\n"
+       "Decides the request (JSON; `-` reads it from stdin) against the policy and\n"
+       "prints the decision as JSON. Times default to now (UTC) unless the request\n"
+       "gives context.time.\n\n"
+       "  --consent-store FILE  consent records for requests that carry none\n"
+       "  --explain             per item, every candidate rule and what became of it\n"
+       "  --key-file FILE       pseudonym key file (created when missing)\n\n"
+       "Exit: 0 whether allowed or denied; 1 on bad input (policy errors, an\n"
+       "unreadable file, a malformed request, whose bad_request decision is printed).\n",
+       run_eval},
+      {"test", "run a policy's test cases",
+       "usage: custos test POLICY CASES.json\n\n"
+       "Runs each case of CASES.json, a JSON array of\n"
+       "  {\"name\": ..., \"request\": {...}, \"expect\": {CATEGORY: EXPECTATION}}\n"
+       "where EXPECTATION is \"allow\" (plain), \"allow as TRANSFORM\", \"deny\" (any\n"
+       "reason) or \"deny REASON\". Names each failed case and what differed; the\n"
+       "last line is `N passed, M failed`.\n\n"
+       "Exit: 0 when every case passes, 1 otherwise.\n",
+       run_test},
+      {"consent", "record or show a subject's consent",
+       "usage: custos consent grant|withdraw|object --store FILE --subject ID --purpose P\n"
+       "                      [--at TIME] [--expires TIME] [--source TEXT]\n"
+       "       custos consent show --store FILE --subject ID\n\n"
+       "Appends a record to the consent store (created when missing); history is\n"
+       "append-only. TIME is RFC 3339 (default: now, UTC); --expires applies to\n"
+       "grants only. `show` prints the subject's history as JSON.\n\n"
+       "Exit: 0 on success, 1 when the store or a value is bad, 2 on usage errors.\n",
+       run_consent},
   };
   return kCommands;
 }

@@ -1,0 +1,77 @@
+// ConsentStore: each data subject's consent history, in a SQLite file.
+//
+//   auto store = custos::ConsentStore::open("consent.db");
+//   if (!store.ok()) return;
+//   (*store)->grant("c-42", "marketing", now, std::nullopt, "signup-form");
+//   (*store)->withdraw("c-42", "marketing.pricing", later, "preference-centre");
+//   custos::EngineOptions options;
+//   options.consent_store = store->get();  // consulted when a request has no consent
+//
+// History is append-only: nothing is ever updated or deleted (the file
+// refuses it). The records of recently used subjects are cached for the
+// decision hot path; a write through this object updates the cache at once.
+// Writes made by another process become visible after `refresh()`.
+// Thread-safety: all methods are safe from many threads; readers do not
+// block each other.
+#ifndef CUSTOS_CONSENT_HPP
+#define CUSTOS_CONSENT_HPP
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "custos/consent_record.hpp"
+#include "custos/export.hpp"
+#include "custos/status.hpp"
+
+namespace custos {
+
+struct ConsentOptions {
+  // Subjects whose records are kept in memory. Default: 100,000; past it the
+  // cache starts over (the file stays the source of truth).
+  std::size_t cache_subjects = 100000;
+  // Open the file read-only (no writes through this object). Default: false.
+  bool read_only = false;
+};
+
+class CUSTOS_EXPORT ConsentStore {
+ public:
+  // Opens or creates the store. Fails with kCorruption when the file is not
+  // a consent store, kIoError when it cannot be opened.
+  static Result<std::unique_ptr<ConsentStore>> open(const std::string& path,
+                                                    ConsentOptions options = {});
+  ~ConsentStore();
+
+  // Appends a record. Fails (and stores nothing) on an empty subject or
+  // purpose, or an `expires` on a record that is not a grant.
+  Status append(std::string_view subject, const ConsentRecord& record);
+  Status grant(std::string_view subject, std::string_view purpose, Timestamp at,
+               std::optional<Timestamp> expires = std::nullopt, std::string_view source = {});
+  Status withdraw(std::string_view subject, std::string_view purpose, Timestamp at,
+                  std::string_view source = {});
+  Status object(std::string_view subject, std::string_view purpose, Timestamp at,
+                std::string_view source = {});
+
+  // Every record of a subject, in the order they were appended.
+  Result<std::vector<ConsentRecord>> history(std::string_view subject) const;
+
+  // The same, from the cache: what the engine reads on every decision.
+  Result<std::shared_ptr<const std::vector<ConsentRecord>>> records(std::string_view subject) const;
+
+  // Drops the cache, so writes by other processes are seen.
+  void refresh();
+
+  struct Impl;
+
+ private:
+  explicit ConsentStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace custos
+
+#endif  // CUSTOS_CONSENT_HPP

@@ -1,0 +1,112 @@
+// Engine: decides requests against a policy. Start here.
+//
+//   auto policy = custos::Policy::load("crm.custos");
+//   custos::Engine engine(*policy);
+//   custos::Decision d = engine.check(custos::Request::from_json(json));
+//   if (d.allowed) ...
+//
+// For a hot loop, prepare a request once (names interned to ids) and decide
+// into a reused Decision; after the first call this allocates nothing:
+//
+//   custos::PreparedRequest prepared = engine.prepare(request);
+//   custos::Decision d;
+//   for (...) engine.check(prepared, d);
+//
+// Decisions follow policy-lang/REFERENCE.md: default deny, deny overrides,
+// the most revealing transform wins, then consent and retention. Anything
+// that cannot be decided is denied, with the reason.
+// Thread-safety: check(), explain(), prepare() and apply() are safe from
+// many threads and take no lock; reload() may run concurrently with them
+// and swaps the policy atomically: each check sees the old or the new
+// policy, never a mix.
+#ifndef CUSTOS_ENGINE_HPP
+#define CUSTOS_ENGINE_HPP
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "custos/decision.hpp"
+#include "custos/export.hpp"
+#include "custos/policy.hpp"
+#include "custos/request.hpp"
+#include "custos/status.hpp"
+#include "custos/value.hpp"
+
+namespace custos {
+
+class ConsentStore;
+
+struct EngineOptions {
+  // The current time, used when a request has no context.time (and for
+  // `now`). Default: the system clock, UTC.
+  std::function<Timestamp()> clock;
+  // Consulted for requests that carry no consent records. Not owned; must
+  // outlive the engine. Default: none (no records, so consent is missing).
+  const ConsentStore* consent_store = nullptr;
+  // Secret key of the `hash` transform (HMAC-SHA256); at least 16 bytes.
+  // Default: empty, and hashing fails closed (the value becomes NULL). Load
+  // it with load_pseudonym_key().
+  std::string pseudonym_key;
+};
+
+// Reads the pseudonym key file (64 hex digits); when the file does not
+// exist, creates it (mode 0600) with 32 bytes from OpenSSL's CSPRNG.
+CUSTOS_EXPORT Result<std::string> load_pseudonym_key(const std::string& path);
+
+class Engine;
+
+// A request with its names resolved to ids, for the hot path. Built by
+// Engine::prepare; still valid after a reload (then decided the slow way).
+class CUSTOS_EXPORT PreparedRequest {
+ public:
+  PreparedRequest();
+  ~PreparedRequest();
+  PreparedRequest(PreparedRequest&&) noexcept;
+  PreparedRequest& operator=(PreparedRequest&&) noexcept;
+  PreparedRequest(const PreparedRequest&) = delete;
+  PreparedRequest& operator=(const PreparedRequest&) = delete;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  friend class Engine;
+  std::unique_ptr<Impl> impl_;
+};
+
+class CUSTOS_EXPORT Engine {
+ public:
+  explicit Engine(std::shared_ptr<const Policy> policy, EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Decision check(const Request& request) const;
+  // check() with, per item, every candidate rule and what became of it.
+  Decision explain(const Request& request) const;
+  // Decodes request JSON and decides it (malformed JSON: bad_request).
+  Decision check_json(std::string_view json) const;
+
+  PreparedRequest prepare(const Request& request) const;
+  // Decides into `out`, reusing its storage.
+  void check(const PreparedRequest& request, Decision& out) const;
+
+  // Swaps in another policy; checks already running finish on the old one.
+  void reload(std::shared_ptr<const Policy> policy);
+  std::shared_ptr<const Policy> policy() const;
+
+  // Applies an allowed item's transform to a value (NULL stays NULL; a value
+  // the transform cannot handle becomes NULL).
+  Value apply(const Transform& transform, const Value& value) const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace custos
+
+#endif  // CUSTOS_ENGINE_HPP

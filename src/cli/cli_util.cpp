@@ -1,0 +1,40 @@
+#include "cli/cli_util.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+#include "base/time.hpp"
+
+namespace custos::cli {
+
+std::shared_ptr<const Policy> load_policy_or_report(const std::string& path) {
+  std::vector<Diagnostic> diagnostics;
+  auto policy = Policy::load(path, &diagnostics);
+  if (policy.ok()) return *policy;
+  bool printed = false;
+  for (const auto& d : diagnostics) {
+    if (!d.is_error()) continue;
+    std::fputs(d.to_string().c_str(), stderr);
+    printed = true;
+  }
+  if (!printed) std::fprintf(stderr, "custos: %s\n", policy.status().message().c_str());
+  return nullptr;
+}
+
+std::optional<Timestamp> parse_time_option(const std::string& text, const char* command,
+                                           const char* option) {
+  const auto t = detail::parse_rfc3339(text);
+  if (!t) {
+    std::fprintf(stderr, "custos %s: --%s: not an RFC 3339 time: %s (e.g. 2026-11-28T12:00:00Z)\n",
+                 command, option, text.c_str());
+  }
+  return t;
+}
+
+Timestamp now_utc() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace custos::cli

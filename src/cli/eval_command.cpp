@@ -1,0 +1,72 @@
+// custos eval: decide one request and print the decision JSON.
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+
+#include "base/file.hpp"
+#include "cli/cli_util.hpp"
+#include "cli/commands.hpp"
+#include "custos/consent.hpp"
+#include "custos/engine.hpp"
+#include "custos/limits.hpp"
+
+namespace custos::cli {
+
+int run_eval(const std::vector<std::string>& raw) {
+  const auto args = parse_args(raw, "eval", {"consent-store", "key-file"}, {"explain"});
+  if (!args) return kExitUsage;
+  if (args->positional.size() != 2) {
+    std::fprintf(stderr,
+                 "custos eval: usage: custos eval POLICY REQUEST.json [--consent-store FILE] "
+                 "[--explain] [--key-file FILE]\n");
+    return kExitUsage;
+  }
+  auto policy = load_policy_or_report(args->positional[0]);
+  if (!policy) return kExitBadInput;
+
+  std::string request_text;
+  if (args->positional[1] == "-") {
+    request_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    auto text = detail::read_file(args->positional[1], limits::kMaxRequestBytes);
+    if (!text.ok()) {
+      std::fprintf(stderr, "custos eval: %s\n", text.status().message().c_str());
+      return kExitBadInput;
+    }
+    request_text = std::move(*text);
+  }
+
+  EngineOptions options;
+  std::unique_ptr<ConsentStore> store;
+  if (const auto path = args->option("consent-store")) {
+    ConsentOptions consent_options;
+    consent_options.read_only = true;
+    auto opened = ConsentStore::open(*path, consent_options);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "custos eval: %s\n", opened.status().message().c_str());
+      return kExitBadInput;
+    }
+    store = std::move(*opened);
+    options.consent_store = store.get();
+  }
+  if (const auto key = args->option("key-file")) {
+    auto loaded = load_pseudonym_key(*key);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "custos eval: %s\n", loaded.status().message().c_str());
+      return kExitBadInput;
+    }
+    options.pseudonym_key = std::move(*loaded);
+  }
+  Engine engine(policy, std::move(options));
+  const Request request = Request::from_json(request_text);
+  const bool explain = args->has("explain");
+  const Decision decision = explain ? engine.explain(request) : engine.check(request);
+  std::printf("%s\n", decision.to_json(explain).c_str());
+  if (!request.malformed.empty()) {
+    std::fprintf(stderr, "custos eval: malformed request: %s\n", request.malformed.c_str());
+    return kExitBadInput;
+  }
+  return kExitOk;
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,108 @@
+// custos test: run a policy's test cases (policy-lang/REFERENCE.md, "Testing
+// a policy"): each case is a request and the expected effect per category.
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "base/file.hpp"
+#include "cli/cli_util.hpp"
+#include "cli/commands.hpp"
+#include "custos/engine.hpp"
+#include "custos/limits.hpp"
+
+namespace custos::cli {
+namespace {
+
+using nlohmann::json;
+
+// What a decision item looks like in the expectation language:
+// "allow", "allow as hash", "deny consent_missing".
+std::string describe(const Decision::Item& item) {
+  if (item.allowed) {
+    return item.transform.kind == Transform::Kind::kPlain
+               ? "allow"
+               : "allow as " + item.transform.to_string();
+  }
+  return std::string("deny ") + reason_code(item.reason);
+}
+
+// Empty when the item meets the expectation, else what differed.
+std::string compare(const std::string& expected, const Decision::Item& item) {
+  const std::string actual = describe(item);
+  if (expected == "deny") return item.allowed ? "expected deny, got " + actual : "";
+  if (expected == "allow" || expected.rfind("allow as ", 0) == 0 ||
+      expected.rfind("deny ", 0) == 0) {
+    return expected == actual ? "" : "expected " + expected + ", got " + actual;
+  }
+  return "unreadable expectation `" + expected +
+         "` (write allow, allow as TRANSFORM, deny or deny REASON)";
+}
+
+}  // namespace
+
+int run_test(const std::vector<std::string>& raw) {
+  const auto args = parse_args(raw, "test", {}, {});
+  if (!args) return kExitUsage;
+  if (args->positional.size() != 2) {
+    std::fprintf(stderr, "custos test: usage: custos test POLICY CASES.json\n");
+    return kExitUsage;
+  }
+  auto policy = load_policy_or_report(args->positional[0]);
+  if (!policy) return kExitBadInput;
+  const std::string& cases_path = args->positional[1];
+  auto text = detail::read_file(cases_path, limits::kMaxPolicyBytes);
+  if (!text.ok()) {
+    std::fprintf(stderr, "custos test: %s\n", text.status().message().c_str());
+    return kExitBadInput;
+  }
+  const json cases = json::parse(*text, nullptr, false);
+  if (cases.is_discarded() || !cases.is_array()) {
+    std::fprintf(stderr, "custos test: %s: not a JSON array of cases\n", cases_path.c_str());
+    return kExitBadInput;
+  }
+  Engine engine(policy);
+  int passed = 0, failed = 0;
+  for (std::size_t index = 0; index < cases.size(); ++index) {
+    const json& c = cases[index];
+    std::string name = "case " + std::to_string(index + 1);
+    std::vector<std::string> problems;
+    if (!c.is_object()) {
+      problems.push_back("a case must be an object with name, request and expect");
+    } else {
+      if (c.contains("name") && c["name"].is_string()) name = c["name"].get<std::string>();
+      if (!c.contains("request") || !c.contains("expect") || !c["expect"].is_object()) {
+        problems.push_back("a case needs `request` and an `expect` object");
+      } else {
+        const Decision d = engine.check(
+            Request::from_json(c["request"].dump(-1, ' ', false, json::error_handler_t::replace)));
+        for (const auto& [category, expected] : c["expect"].items()) {
+          const Decision::Item* item = nullptr;
+          for (const auto& i : d.items) {
+            if (i.category == category) {
+              item = &i;
+              break;
+            }
+          }
+          if (!item) {
+            problems.push_back(category + ": not in the decision (is it in the request?)");
+          } else if (!expected.is_string()) {
+            problems.push_back(category + ": the expectation must be a string");
+          } else if (auto diff = compare(expected.get<std::string>(), *item); !diff.empty()) {
+            problems.push_back(category + ": " + diff);
+          }
+        }
+      }
+    }
+    if (problems.empty()) {
+      ++passed;
+      continue;
+    }
+    ++failed;
+    std::printf("FAIL %s\n", name.c_str());
+    for (const auto& p : problems) std::printf("  %s\n", p.c_str());
+  }
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? kExitOk : kExitBadInput;
+}
+
+}  // namespace custos::cli

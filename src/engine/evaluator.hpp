@@ -1,0 +1,68 @@
+// The decision procedure over a compiled policy (policy-lang/REFERENCE.md,
+// "Deciding"): per request item, its leaves; per leaf, the candidate rules
+// of one index cell (deny rules first), then consent, then retention.
+//
+// Everything a decision reads is resolved before it starts (a ResolvedRequest),
+// so the same procedure serves the string path, the prepared path and
+// explanations; it allocates nothing unless explaining.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "custos/consent_record.hpp"
+#include "custos/decision.hpp"
+#include "policy/compiled_policy.hpp"
+
+namespace custos::detail {
+
+// A consent record with its purpose resolved against the policy.
+struct ResolvedConsent {
+  std::uint32_t purpose = 0;
+  ConsentState state = ConsentState::kGranted;
+  Timestamp at = 0;
+  std::optional<Timestamp> expires;
+};
+
+// The outcome for the request purpose: the deciding record's state, or none.
+enum class ConsentStatus : std::uint8_t { kNone, kGranted, kWithdrawn, kObjected };
+
+// Deciding record among `records` for `purpose` at `now` (LANGUAGE.md s6).
+ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpose,
+                               const std::vector<ResolvedConsent>& records, Timestamp now);
+
+// The part of a request that does not depend on the category.
+struct ResolvedRequest {
+  bool malformed = false;
+  int action = 0;             // 0 read, 1 share
+  std::int32_t purpose = -1;  // -1: unknown_purpose
+  bool unknown_role = false;
+  const std::uint64_t* held = nullptr;  // role set, policy.role_words words
+  Timestamp now = 0;
+  std::optional<Timestamp> collected_at;
+  ConsentStatus consent = ConsentStatus::kNone;
+  bool consent_failed = false;  // the consent store could not be read
+};
+
+// The result of one leaf or item.
+struct Verdict {
+  Reason reason = Reason::kNone;
+  std::int32_t rule = -1;       // rule index, -1 for none
+  std::uint32_t transform = 0;  // index into policy.transforms
+};
+
+// Where explanations go (explain() only).
+using Explanation = std::vector<Explained>;
+
+// Decides one request item: category id `category` (-1: unknown).
+// `Source` gives the condition machine its attribute values.
+template <typename Source>
+Verdict decide_item(const CompiledPolicy& policy, const ResolvedRequest& request,
+                    std::int32_t category, Source& source, std::vector<RtValue>& scratch,
+                    Explanation* explanation);
+
+}  // namespace custos::detail
+
+#include "engine/evaluator.inl"

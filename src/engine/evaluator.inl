@@ -1,0 +1,195 @@
+// Implementation of evaluator.hpp's template. Included by it only.
+#pragma once
+
+namespace custos::detail {
+namespace eval {
+
+inline bool role_matches(const CompiledPolicy& policy, const CompiledRule& rule,
+                         const std::uint64_t* held) {
+  if (rule.any_role) return true;
+  const std::uint64_t* mask = &policy.role_masks[rule.roles];
+  for (std::uint32_t w = 0; w < policy.role_words; ++w) {
+    if (mask[w] & held[w]) return true;
+  }
+  return false;
+}
+
+inline void note(Explanation* explanation, const CompiledPolicy& policy, std::uint32_t leaf,
+                 std::string rule, std::string outcome) {
+  if (!explanation) return;
+  explanation->push_back(Explained{policy.category_names[policy.leaf_category[leaf]],
+                                   std::move(rule), std::move(outcome)});
+}
+
+inline Reason consent_reason(ConsentStatus status) {
+  switch (status) {
+    case ConsentStatus::kGranted:
+      return Reason::kNone;
+    case ConsentStatus::kWithdrawn:
+      return Reason::kConsentWithdrawn;
+    case ConsentStatus::kObjected:
+      return Reason::kObjected;
+    case ConsentStatus::kNone:
+      return Reason::kConsentMissing;
+  }
+  return Reason::kConsentMissing;
+}
+
+template <typename Source>
+Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request,
+                    std::uint32_t leaf, Source& source, std::vector<RtValue>& scratch,
+                    Explanation* explanation) {
+  const auto purpose = static_cast<std::uint32_t>(request.purpose);
+  const Cell& cell = policy.cell(request.action, purpose, leaf);
+  const CellEntry* entries = policy.entries.data();
+  const auto evaluate_rule = [&](const CompiledRule& rule, EvalError* error) {
+    if (rule.condition < 0) return EvalResult::kTrue;
+    return evaluate(policy.conditions[static_cast<std::size_t>(rule.condition)], source,
+                    request.now, scratch, error);
+  };
+  const auto outcome_of = [&](EvalResult r, const EvalError& error, const char* holds) {
+    if (r == EvalResult::kTrue) return std::string(holds);
+    if (r == EvalResult::kFalse) return std::string("condition false");
+    return "condition error: " + describe_error(error, policy.attributes);
+  };
+
+  // Deny rules: the first that holds denies; errors deny only when none holds.
+  std::int32_t first_error = -1;
+  for (std::uint32_t i = cell.begin; i < cell.split; ++i) {
+    const CompiledRule& rule = policy.rules[entries[i].rule];
+    if (!role_matches(policy, rule, request.held)) {
+      if (explanation)
+        note(explanation, policy, leaf, rule.id, "deny rule: no role of the actor matches");
+      continue;
+    }
+    EvalError error;
+    const EvalResult r = evaluate_rule(rule, &error);
+    if (explanation)
+      note(explanation, policy, leaf, rule.id, "deny rule: " + outcome_of(r, error, "applies"));
+    if (r == EvalResult::kTrue) {
+      return Verdict{Reason::kDeniedByRule, static_cast<std::int32_t>(entries[i].rule), 0};
+    }
+    if (r == EvalResult::kError && first_error < 0) {
+      first_error = static_cast<std::int32_t>(entries[i].rule);
+    }
+  }
+  if (first_error >= 0) return Verdict{Reason::kConditionError, first_error, 0};
+
+  // Allow rules: the most revealing transform; ties to the first.
+  std::int32_t best = -1;
+  std::uint32_t best_transform = 0;
+  int best_tier = -1;
+  for (std::uint32_t i = cell.split; i < cell.end; ++i) {
+    const CellEntry& entry = entries[i];
+    const CompiledRule& rule = policy.rules[entry.rule];
+    if (!role_matches(policy, rule, request.held)) {
+      if (explanation)
+        note(explanation, policy, leaf, rule.id, "allow rule: no role of the actor matches");
+      continue;
+    }
+    EvalError error;
+    const EvalResult r = evaluate_rule(rule, &error);
+    if (r != EvalResult::kTrue) {
+      if (explanation)
+        note(explanation, policy, leaf, rule.id, "allow rule: " + outcome_of(r, error, ""));
+      continue;
+    }
+    const int tier = transform_tier(policy.transforms[entry.transform]);
+    if (tier > best_tier) {
+      if (best >= 0) {
+        if (explanation)
+          note(explanation, policy, leaf, policy.rules[static_cast<std::size_t>(best)].id,
+               "allow rule: applies, but " + rule.id + " reveals more");
+      }
+      best = static_cast<std::int32_t>(entry.rule);
+      best_transform = entry.transform;
+      best_tier = tier;
+      if (tier == 2 && !explanation) break;  // nothing reveals more than plain
+    } else {
+      if (explanation)
+        note(explanation, policy, leaf, rule.id,
+             "allow rule: applies, but " + policy.rules[static_cast<std::size_t>(best)].id +
+                 " reveals as much or more and comes first");
+    }
+  }
+  if (best < 0) {
+    if (explanation) note(explanation, policy, leaf, "", "no allow rule grants it");
+    return Verdict{Reason::kNoMatchingAllow, -1, 0};
+  }
+  if (explanation)
+    note(explanation, policy, leaf, policy.rules[static_cast<std::size_t>(best)].id,
+         "allow rule: grants it as " + policy.transforms[best_transform].to_string());
+
+  // Consent, objection and special categories.
+  const lang::Basis basis = policy.purpose_basis[purpose];
+  const bool sensitive = policy.leaf_sensitive[leaf];
+  if (basis == lang::Basis::kConsent || sensitive || basis == lang::Basis::kLegitimateInterest) {
+    const ConsentStatus status = request.consent_failed ? ConsentStatus::kNone : request.consent;
+    Reason reason = Reason::kNone;
+    if (basis == lang::Basis::kConsent || sensitive) {
+      reason = consent_reason(status);
+    } else if (status == ConsentStatus::kObjected) {
+      reason = Reason::kObjected;
+    }
+    if (reason != Reason::kNone) {
+      if (explanation)
+        note(explanation, policy, leaf, "",
+             std::string("consent: ") + reason_code(reason) +
+                 (request.consent_failed ? " (the consent store could not be read)" : "") +
+                 (sensitive ? " (special category: consent needed whatever the basis)" : ""));
+      return Verdict{reason, -1, 0};
+    }
+  }
+
+  // Retention.
+  const std::int64_t period = policy.retention_for(purpose, leaf);
+  if (period >= 0) {
+    if (!request.collected_at) {
+      if (explanation)
+        note(explanation, policy, leaf, "", "retention applies but the collection time is unknown");
+      return Verdict{Reason::kCollectedUnknown, -1, 0};
+    }
+    std::int64_t age;
+    if (__builtin_sub_overflow(request.now, *request.collected_at, &age) || age > period) {
+      if (explanation)
+        note(explanation, policy, leaf, "",
+             "retention: kept for " + std::to_string(period) + " s, collected " +
+                 std::to_string(age) + " s ago");
+      return Verdict{Reason::kRetentionExpired, -1, 0};
+    }
+  }
+  return Verdict{Reason::kNone, best, best_transform};
+}
+
+}  // namespace eval
+
+template <typename Source>
+Verdict decide_item(const CompiledPolicy& policy, const ResolvedRequest& request,
+                    std::int32_t category, Source& source, std::vector<RtValue>& scratch,
+                    Explanation* explanation) {
+  if (request.malformed) return Verdict{Reason::kBadRequest, -1, 0};
+  if (request.purpose < 0) return Verdict{Reason::kUnknownPurpose, -1, 0};
+  if (category < 0) return Verdict{Reason::kUnknownCategory, -1, 0};
+  if (request.unknown_role) return Verdict{Reason::kUnknownRole, -1, 0};
+  const std::int32_t leaf = policy.leaf_index[static_cast<std::size_t>(category)];
+  if (leaf >= 0) {
+    return eval::decide_leaf(policy, request, static_cast<std::uint32_t>(leaf), source, scratch,
+                             explanation);
+  }
+  // A category with descendants: all leaves must be allowed; the least
+  // revealing transform wins, ties to the first leaf.
+  Verdict chosen;
+  int chosen_tier = 3;
+  for (std::uint32_t l : policy.leaves_of[static_cast<std::size_t>(category)]) {
+    const Verdict v = eval::decide_leaf(policy, request, l, source, scratch, explanation);
+    if (v.reason != Reason::kNone) return v;
+    const int tier = transform_tier(policy.transforms[v.transform]);
+    if (tier < chosen_tier) {
+      chosen = v;
+      chosen_tier = tier;
+    }
+  }
+  return chosen;
+}
+
+}  // namespace custos::detail

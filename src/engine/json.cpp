@@ -1,0 +1,334 @@
+// Request and decision JSON (policy-lang/REFERENCE.md, "Requests" and
+// "Decisions"). The decoder never throws and never trusts its input: size
+// and nesting are bounded before parsing, and every field is type-checked.
+#include <nlohmann/json.hpp>
+
+#include "base/time.hpp"
+#include "custos/decision.hpp"
+#include "custos/limits.hpp"
+#include "custos/request.hpp"
+
+namespace custos {
+namespace {
+
+using nlohmann::json;
+
+// Deepest nesting of arrays and objects, counted without parsing, so a
+// hostile document cannot make the parser (or the destructor of what it
+// built) recurse deeply.
+int nesting_depth(std::string_view text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+Value to_value(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null:
+      return Value::null();
+    case json::value_t::boolean:
+      return Value::of_bool(j.get<bool>());
+    case json::value_t::number_integer:
+      return Value::of_int(j.get<std::int64_t>());
+    case json::value_t::number_unsigned: {
+      const auto u = j.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(INT64_MAX)) return Value::other();
+      return Value::of_int(static_cast<std::int64_t>(u));
+    }
+    case json::value_t::number_float:
+      return Value::of_real(j.get<double>());
+    case json::value_t::string:
+      return Value::of_text(j.get<std::string>());
+    case json::value_t::array: {
+      std::vector<Value> items;
+      for (const auto& e : j) {
+        if (e.is_array() || e.is_object()) return Value::other();
+        items.push_back(to_value(e));
+      }
+      return Value::of_list(std::move(items));
+    }
+    default:
+      return Value::other();
+  }
+}
+
+nlohmann::ordered_json from_value(const Value& v) {
+  switch (v.kind) {
+    case Value::Kind::kNull:
+      return nullptr;
+    case Value::Kind::kBool:
+      return v.boolean;
+    case Value::Kind::kInt:
+      return v.integer;
+    case Value::Kind::kReal:
+      return v.real;
+    case Value::Kind::kText:
+      return v.text;
+    case Value::Kind::kList: {
+      nlohmann::ordered_json out = nlohmann::ordered_json::array();
+      for (const auto& e : v.list) out.push_back(from_value(e));
+      return out;
+    }
+    case Value::Kind::kOther:
+      return nlohmann::ordered_json::object();
+  }
+  return nullptr;
+}
+
+// Reads the request, recording the first problem in `error`.
+class Decoder {
+ public:
+  explicit Decoder(Request& out) : out_(out) {}
+
+  void bad(const std::string& why) {
+    if (out_.malformed.empty()) out_.malformed = why;
+  }
+
+  bool present(const json& parent, const char* key) const {
+    const auto it = parent.find(key);
+    return it != parent.end() && !it->is_null();
+  }
+
+  void attributes(const json& parent, const char* key, const std::string& where, Attributes& out) {
+    if (!present(parent, key)) return;
+    const json& j = parent.at(key);
+    if (!j.is_object()) return bad(where + " must be an object");
+    for (const auto& [name, value] : j.items()) out[name] = to_value(value);
+  }
+
+  std::optional<std::string> id(const json& j, const std::string& where) {
+    if (j.is_string()) return j.get<std::string>();
+    if (j.is_number_integer() || j.is_number_unsigned()) return j.dump();
+    bad(where + " must be a string or an integer");
+    return std::nullopt;
+  }
+
+  std::optional<Timestamp> time(const json& parent, const char* key, const std::string& where) {
+    if (!present(parent, key)) return std::nullopt;
+    const json& j = parent.at(key);
+    if (!j.is_string()) {
+      bad(where + " must be an RFC 3339 time string");
+      return std::nullopt;
+    }
+    const auto t = detail::parse_rfc3339(j.get<std::string>());
+    if (!t) bad(where + " is not an RFC 3339 time: " + j.get<std::string>());
+    return t;
+  }
+
+  void categories(const json& root) {
+    if (!present(root, "categories")) return bad("categories is missing");
+    const json& j = root.at("categories");
+    if (!j.is_array()) return bad("categories must be an array of strings");
+    if (j.size() > limits::kMaxRequestCategories) {
+      return bad("more than " + std::to_string(limits::kMaxRequestCategories) + " categories");
+    }
+    std::vector<std::string> names;
+    for (const auto& c : j) {
+      if (!c.is_string()) return bad("categories must be an array of strings");
+      names.push_back(c.get<std::string>());
+    }
+    if (names.empty()) return bad("categories is empty");
+    out_.categories = std::move(names);
+  }
+
+  void actor(const json& root) {
+    if (!present(root, "actor")) return bad("actor is missing");
+    const json& a = root.at("actor");
+    if (!a.is_object()) return bad("actor must be an object");
+    if (present(a, "id")) out_.actor.id = id(a.at("id"), "actor.id");
+    if (present(a, "roles")) {
+      const json& roles = a.at("roles");
+      if (!roles.is_array()) return bad("actor.roles must be an array of strings");
+      for (const auto& r : roles) {
+        if (!r.is_string()) return bad("actor.roles must be an array of strings");
+        out_.actor.roles.push_back(r.get<std::string>());
+      }
+    }
+    attributes(a, "attributes", "actor.attributes", out_.actor.attributes);
+  }
+
+  void subject(const json& root) {
+    if (!present(root, "subject")) return;
+    const json& s = root.at("subject");
+    if (!s.is_object()) return bad("subject must be an object");
+    Request::Subject subject;
+    if (!present(s, "id")) return bad("subject.id is missing");
+    if (auto i = id(s.at("id"), "subject.id")) subject.id = *i;
+    attributes(s, "attributes", "subject.attributes", subject.attributes);
+    if (present(s, "consent")) {
+      const json& c = s.at("consent");
+      if (!c.is_array()) return bad("subject.consent must be an array of records");
+      if (c.size() > limits::kMaxRequestConsentRecords) {
+        return bad("more than " + std::to_string(limits::kMaxRequestConsentRecords) +
+                   " consent records");
+      }
+      std::vector<ConsentRecord> records;
+      for (const auto& r : c) {
+        if (!r.is_object()) return bad("a consent record must be an object");
+        ConsentRecord record;
+        if (!r.contains("purpose") || !r.at("purpose").is_string()) {
+          return bad("a consent record needs a purpose string");
+        }
+        record.purpose = r.at("purpose").get<std::string>();
+        if (!r.contains("state") || !r.at("state").is_string() ||
+            !parse_consent_state(r.at("state").get<std::string>(), &record.state)) {
+          return bad("a consent record's state must be granted, withdrawn or objected");
+        }
+        if (!present(r, "at")) return bad("a consent record needs `at`");
+        const auto at = time(r, "at", "a consent record's at");
+        if (!at) return;
+        record.at = *at;
+        record.expires = time(r, "expires", "a consent record's expires");
+        if (present(r, "source")) {
+          if (!r.at("source").is_string()) return bad("a consent record's source must be a string");
+          record.source = r.at("source").get<std::string>();
+        }
+        records.push_back(std::move(record));
+      }
+      subject.consent = std::move(records);
+    }
+    out_.subject = std::move(subject);
+  }
+
+  void run(const json& root) {
+    if (!root.is_object()) return bad("a request must be a JSON object");
+    categories(root);  // first, so a malformed request still names them
+    actor(root);
+    if (!present(root, "action") || !root.at("action").is_string()) {
+      bad("action must be a string");
+    } else {
+      out_.action = root.at("action").get<std::string>();
+      if (out_.action != "read" && out_.action != "share") {
+        bad("action must be read or share, not " + out_.action);
+      }
+    }
+    if (!present(root, "purpose") || !root.at("purpose").is_string()) {
+      bad("purpose must be a string");
+    } else {
+      out_.purpose = root.at("purpose").get<std::string>();
+    }
+    subject(root);
+    out_.collected_at = time(root, "collected_at", "collected_at");
+    if (present(root, "context")) {
+      const json& c = root.at("context");
+      if (!c.is_object()) {
+        bad("context must be an object");
+      } else {
+        out_.time = time(c, "time", "context.time");
+        attributes(c, "attributes", "context.attributes", out_.context);
+      }
+    }
+  }
+
+ private:
+  Request& out_;
+};
+
+nlohmann::ordered_json consent_json(const ConsentRecord& r) {
+  nlohmann::ordered_json j = {{"purpose", r.purpose},
+                              {"state", consent_state_name(r.state)},
+                              {"at", detail::format_rfc3339(r.at)}};
+  if (r.expires) j["expires"] = detail::format_rfc3339(*r.expires);
+  if (!r.source.empty()) j["source"] = r.source;
+  return j;
+}
+
+}  // namespace
+
+Request Request::from_json(std::string_view text) {
+  Request out;
+  if (text.size() > limits::kMaxRequestBytes) {
+    out.malformed = "request is larger than " + std::to_string(limits::kMaxRequestBytes) + " bytes";
+    return out;
+  }
+  if (nesting_depth(text) > limits::kMaxJsonDepth) {
+    out.malformed = "request is nested deeper than " + std::to_string(limits::kMaxJsonDepth);
+    return out;
+  }
+  const json root = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded()) {
+    out.malformed = "request is not valid JSON";
+    return out;
+  }
+  Decoder(out).run(root);
+  return out;
+}
+
+std::string Request::to_json() const {
+  nlohmann::ordered_json j;
+  nlohmann::ordered_json a = nlohmann::ordered_json::object();
+  if (actor.id) a["id"] = *actor.id;
+  a["roles"] = actor.roles;
+  if (!actor.attributes.empty()) {
+    for (const auto& [k, v] : actor.attributes) a["attributes"][k] = from_value(v);
+  }
+  j["actor"] = a;
+  j["action"] = action;
+  j["purpose"] = purpose;
+  if (subject) {
+    nlohmann::ordered_json s = {{"id", subject->id}};
+    for (const auto& [k, v] : subject->attributes) s["attributes"][k] = from_value(v);
+    if (subject->consent) {
+      s["consent"] = nlohmann::ordered_json::array();
+      for (const auto& r : *subject->consent) s["consent"].push_back(consent_json(r));
+    }
+    j["subject"] = s;
+  }
+  j["categories"] = categories;
+  if (collected_at) j["collected_at"] = detail::format_rfc3339(*collected_at);
+  if (time || !context.empty()) {
+    nlohmann::ordered_json c = nlohmann::ordered_json::object();
+    if (time) c["time"] = detail::format_rfc3339(*time);
+    for (const auto& [k, v] : context) c["attributes"][k] = from_value(v);
+    j["context"] = c;
+  }
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string Decision::to_json(bool explain) const {
+  nlohmann::ordered_json j;
+  j["allowed"] = allowed;
+  j["items"] = nlohmann::ordered_json::array();
+  for (const auto& item : items) {
+    nlohmann::ordered_json i;
+    i["category"] = item.category;
+    i["effect"] = item.allowed ? "allow" : "deny";
+    if (item.allowed) {
+      i["transform"] = item.transform.to_string();
+      i["rule"] = item.rule;
+    } else {
+      i["reason"] = reason_code(item.reason);
+      if (!item.rule.empty()) i["rule"] = item.rule;
+    }
+    if (explain) {
+      i["explain"] = nlohmann::ordered_json::array();
+      for (const auto& e : item.explanation) {
+        nlohmann::ordered_json x;
+        x["category"] = e.category;
+        if (!e.rule.empty()) x["rule"] = e.rule;
+        x["outcome"] = e.outcome;
+        i["explain"].push_back(x);
+      }
+    }
+    j["items"].push_back(i);
+  }
+  // Invalid UTF-8 in a category name must not throw: replace it.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+}  // namespace custos

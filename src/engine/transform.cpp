@@ -1,0 +1,123 @@
+#include "engine/transform.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "base/time.hpp"
+#include "base/utf8.hpp"
+#include "crypto/crypto.hpp"
+
+namespace custos::detail {
+namespace {
+
+// The text a transform works on: text as is, numbers in decimal. Others
+// (lists, blobs) have none.
+bool text_form(const Value& v, std::string* out) {
+  switch (v.kind) {
+    case Value::Kind::kText:
+      *out = v.text;
+      return true;
+    case Value::Kind::kInt:
+      *out = std::to_string(v.integer);
+      return true;
+    case Value::Kind::kBool:
+      *out = v.boolean ? "true" : "false";
+      return true;
+    case Value::Kind::kReal: {
+      char buf[64];
+      const auto r = std::to_chars(buf, buf + sizeof buf, v.real);
+      *out = std::string(buf, r.ptr);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+Value year_of_value(const Value& v) {
+  switch (v.kind) {
+    case Value::Kind::kInt:
+      return Value::of_int(year_of(v.integer));
+    case Value::Kind::kReal:
+      if (!std::isfinite(v.real) || std::fabs(v.real) > 1e15) return Value::null();
+      return Value::of_int(year_of(static_cast<Timestamp>(std::floor(v.real))));
+    case Value::Kind::kText: {
+      const auto t = parse_stored_time(v.text);
+      return t ? Value::of_int(year_of(*t)) : Value::null();
+    }
+    default:
+      return Value::null();
+  }
+}
+
+Value round_value(const Value& v, std::int64_t n) {
+  if (n < 1) return Value::null();
+  switch (v.kind) {
+    case Value::Kind::kInt: {
+      // Down to a multiple of n, also for negative numbers.
+      std::int64_t r = v.integer % n;
+      if (r < 0) r += n;
+      std::int64_t out;
+      if (__builtin_sub_overflow(v.integer, r, &out)) return Value::null();
+      return Value::of_int(out);
+    }
+    case Value::Kind::kReal: {
+      if (!std::isfinite(v.real)) return Value::null();
+      const double nd = static_cast<double>(n);
+      return Value::of_real(std::floor(v.real / nd) * nd);
+    }
+    default:
+      return Value::null();
+  }
+}
+
+}  // namespace
+
+std::string pseudonym(std::string_view key, std::string_view text) {
+  const auto mac = crypto::hmac_sha256(key, text);
+  return crypto::to_hex(mac.data(), 8);  // 16 hex characters
+}
+
+std::string mask_text(std::string_view text) {
+  const auto at = text.rfind('@');
+  if (at != std::string_view::npos && at > 0) {
+    // An e-mail address: the first character of the local part stays.
+    const std::size_t first = prefix_bytes(text, 1);
+    return std::string(text.substr(0, first)) + "***@" + std::string(text.substr(at + 1));
+  }
+  const std::size_t length = count_code_points(text);
+  if (length <= 4) return "****";
+  const std::size_t keep_from = prefix_bytes(text, length - 4);
+  return std::string(length - 4, '*') + std::string(text.substr(keep_from));
+}
+
+std::string truncate_text(std::string_view text, std::int64_t code_points) {
+  if (code_points < 0) code_points = 0;
+  return std::string(text.substr(0, prefix_bytes(text, static_cast<std::size_t>(code_points))));
+}
+
+Value apply_transform(const Transform& transform, const Value& value, std::string_view key) {
+  if (value.is_null()) return value;
+  std::string text;
+  switch (transform.kind) {
+    case Transform::Kind::kPlain:
+      return value;
+    case Transform::Kind::kHash:
+      if (key.empty() || !text_form(value, &text)) return Value::null();
+      return Value::of_text(pseudonym(key, text));
+    case Transform::Kind::kMask:
+      if (!text_form(value, &text)) return Value::null();
+      return Value::of_text(mask_text(text));
+    case Transform::Kind::kTruncate:
+      if (!text_form(value, &text)) return Value::null();
+      return Value::of_text(truncate_text(text, transform.argument));
+    case Transform::Kind::kYear:
+      return year_of_value(value);
+    case Transform::Kind::kRound:
+      return round_value(value, transform.argument);
+  }
+  return Value::null();
+}
+
+}  // namespace custos::detail

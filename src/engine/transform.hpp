@@ -1,0 +1,23 @@
+// The transforms of allowed data (policy-lang/REFERENCE.md, "Transforms"):
+// hash, mask, truncate(N), year, round(N). Text is measured in code points.
+// NULL stays NULL; a value a transform cannot handle becomes NULL (fail
+// closed: never the original value).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "custos/decision.hpp"
+#include "custos/value.hpp"
+
+namespace custos::detail {
+
+// `key`: the pseudonym key (hash only). An empty key makes hash give NULL.
+Value apply_transform(const Transform& transform, const Value& value, std::string_view key);
+
+// The pieces, for tests and the SQLite functions of the guard.
+std::string pseudonym(std::string_view key, std::string_view text);  // 16 hex chars
+std::string mask_text(std::string_view text);
+std::string truncate_text(std::string_view text, std::int64_t code_points);
+
+}  // namespace custos::detail

@@ -1,0 +1,109 @@
+// The compiled form of a policy: everything a decision needs, as flat arrays
+// indexed by small integer ids. Built once by compile(), never changed after.
+//
+// The heart is the rule index: for each action (read, share), each purpose
+// and each leaf category, the candidate rules, deny rules first, each in
+// source order, each with the transform it would grant for that leaf. A
+// decision reads one such cell per leaf and never looks at other rules.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "custos/decision.hpp"
+#include "custos/status.hpp"
+#include "lang/checker.hpp"
+#include "policy/condition.hpp"
+
+namespace custos::detail {
+
+inline constexpr std::uint8_t kActionRead = 1;
+inline constexpr std::uint8_t kActionShare = 2;
+
+struct CompiledRule {
+  std::string id;
+  bool is_deny = false;
+  std::uint8_t actions = 0;     // kActionRead | kActionShare
+  bool any_role = false;        // `*`
+  std::uint32_t roles = 0;      // offset of its role mask in role_masks (role_words words)
+  std::int32_t condition = -1;  // index into conditions, -1 for none
+};
+
+// One candidate rule of a cell, with the transform it grants there.
+struct CellEntry {
+  std::uint32_t rule = 0;
+  std::uint32_t transform = 0;  // index into transforms
+};
+
+// Candidates of one (action, purpose, leaf): entries[begin, split) are deny
+// rules, entries[split, end) allow rules.
+struct Cell {
+  std::uint32_t begin = 0;
+  std::uint32_t split = 0;
+  std::uint32_t end = 0;
+};
+
+struct CompiledPolicy {
+  std::string name;
+  std::int64_t version = 0;
+  std::string source_name;  // the file name given to compile()
+
+  // ---- names ----
+  std::vector<std::string> category_names;  // by category id (node order)
+  std::unordered_map<std::string, std::uint32_t> category_ids;
+  std::vector<std::int32_t> leaf_index;               // category id -> leaf index, -1 if not a leaf
+  std::vector<std::vector<std::uint32_t>> leaves_of;  // category id -> its leaf indexes, in order
+  std::vector<std::uint32_t> leaf_category;           // leaf index -> category id
+  std::vector<char> leaf_sensitive;                   // by leaf index
+
+  std::vector<std::string> purpose_names;  // by purpose id
+  std::unordered_map<std::string, std::uint32_t> purpose_ids;
+  std::vector<std::int32_t> purpose_parent;
+  std::vector<std::int32_t> purpose_depth;
+  std::vector<lang::Basis> purpose_basis;  // in force; kNone: cannot be requested
+
+  std::vector<std::string> role_names;
+  std::unordered_map<std::string, std::uint32_t> role_ids;
+  std::uint32_t role_words = 1;             // 64-bit words per role set
+  std::vector<std::uint64_t> role_closure;  // role id -> the roles it holds (itself + ancestors)
+  std::vector<std::uint64_t> role_masks;    // rule role sets
+
+  // ---- rules ----
+  std::vector<CompiledRule> rules;
+  std::vector<Transform> transforms;  // distinct transforms; index 0 is plain
+  std::vector<ConditionProgram> conditions;
+  AttributeTable attributes;
+
+  std::uint32_t leaf_count = 0;
+  std::vector<Cell> cells;  // [action 0/1][purpose][leaf]
+  std::vector<CellEntry> entries;
+
+  // ---- retention ----
+  std::vector<std::int64_t> retention;  // [purpose][leaf]: seconds, -1 for no limit
+
+  // The checked policy, kept for explanations and tools.
+  std::shared_ptr<const lang::CheckedPolicy> checked;
+
+  const Cell& cell(int action_index, std::uint32_t purpose, std::uint32_t leaf) const {
+    return cells[(static_cast<std::size_t>(action_index) * purpose_names.size() + purpose) *
+                     leaf_count +
+                 leaf];
+  }
+  std::int64_t retention_for(std::uint32_t purpose, std::uint32_t leaf) const {
+    return retention[static_cast<std::size_t>(purpose) * leaf_count + leaf];
+  }
+};
+
+// Compiles a checked policy. Fails with kLimitExceeded when the rule index
+// would exceed limits::kMaxRuleIndexEntries.
+Result<std::unique_ptr<CompiledPolicy>> compile_policy(
+    std::shared_ptr<const lang::CheckedPolicy> checked);
+
+// Transforms ranked by how much they reveal: hash 0, mask/truncate/year/round
+// 1, plain 2.
+int transform_tier(const Transform& t);
+
+}  // namespace custos::detail

@@ -1,0 +1,110 @@
+// Policy: the public face of the checker and compiler.
+#include "custos/policy.hpp"
+
+#include "base/file.hpp"
+#include "custos/limits.hpp"
+#include "policy/compiled_policy.hpp"
+
+namespace custos {
+
+static_assert(static_cast<int>(Transform::Kind::kRound) ==
+                  static_cast<int>(lang::TransformKind::kRound),
+              "public and language transform kinds must line up");
+
+Policy::Policy(std::unique_ptr<const detail::CompiledPolicy> compiled)
+    : compiled_(std::move(compiled)) {}
+Policy::~Policy() = default;
+
+const std::string& Policy::name() const {
+  return compiled_->name;
+}
+std::int64_t Policy::version() const {
+  return compiled_->version;
+}
+std::size_t Policy::rule_count() const {
+  return compiled_->rules.size();
+}
+
+Result<std::shared_ptr<const Policy>> Policy::compile(std::string_view text, std::string_view name,
+                                                      std::vector<Diagnostic>* diagnostics) {
+  auto analysis = lang::analyze(std::string(name), std::string(text));
+  if (diagnostics) *diagnostics = analysis.diagnostics;
+  if (!analysis.policy) {
+    std::string message = std::string(name) + ": " + std::to_string(analysis.error_count) +
+                          (analysis.error_count == 1 ? " error" : " errors");
+    for (const auto& d : analysis.diagnostics) {
+      if (d.is_error()) {
+        message += "; first: " + std::to_string(d.line) + ":" + std::to_string(d.column) + ": " +
+                   d.message;
+        break;
+      }
+    }
+    return Status(StatusCode::kPolicyError, message);
+  }
+  auto compiled = detail::compile_policy(std::move(analysis.policy));
+  if (!compiled.ok()) return compiled.status();
+  return std::shared_ptr<const Policy>(std::make_shared<Policy>(std::move(*compiled)));
+}
+
+Result<std::shared_ptr<const Policy>> Policy::load(const std::string& path,
+                                                   std::vector<Diagnostic>* diagnostics) {
+  auto text = detail::read_file(path, limits::kMaxPolicyBytes);
+  if (!text.ok()) return text.status();
+  return compile(*text, path, diagnostics);
+}
+
+std::string Transform::to_string() const {
+  switch (kind) {
+    case Kind::kPlain:
+      return "plain";
+    case Kind::kHash:
+      return "hash";
+    case Kind::kMask:
+      return "mask";
+    case Kind::kYear:
+      return "year";
+    case Kind::kTruncate:
+      return "truncate(" + std::to_string(argument) + ")";
+    case Kind::kRound:
+      return "round(" + std::to_string(argument) + ")";
+  }
+  return "plain";
+}
+
+const char* reason_code(Reason reason) {
+  switch (reason) {
+    case Reason::kNone:
+      return "";
+    case Reason::kBadRequest:
+      return "bad_request";
+    case Reason::kUnknownPurpose:
+      return "unknown_purpose";
+    case Reason::kUnknownCategory:
+      return "unknown_category";
+    case Reason::kUnknownRole:
+      return "unknown_role";
+    case Reason::kUnboundTable:
+      return "unbound_table";
+    case Reason::kUnclassifiedColumn:
+      return "unclassified_column";
+    case Reason::kDeniedByRule:
+      return "denied_by_rule";
+    case Reason::kConditionError:
+      return "condition_error";
+    case Reason::kNoMatchingAllow:
+      return "no_matching_allow";
+    case Reason::kConsentMissing:
+      return "consent_missing";
+    case Reason::kConsentWithdrawn:
+      return "consent_withdrawn";
+    case Reason::kObjected:
+      return "objected";
+    case Reason::kRetentionExpired:
+      return "retention_expired";
+    case Reason::kCollectedUnknown:
+      return "collected_unknown";
+  }
+  return "";
+}
+
+}  // namespace custos
