@@ -122,8 +122,9 @@ const std::vector<Command>& commands() {
        "Runs each case of CASES.json, a JSON array of\n"
        "  {\"name\": ..., \"request\": {...}, \"expect\": {CATEGORY: EXPECTATION}}\n"
        "where EXPECTATION is \"allow\" (plain), \"allow as TRANSFORM\", \"deny\" (any\n"
-       "reason) or \"deny REASON\". Names each failed case and what differed; the\n"
-       "last line is `N passed, M failed`.\n\n"
+       "reason) or \"deny REASON\". Optional per case: \"rules\": {CATEGORY: RULE_ID}\n"
+       "(the rule each item must report) and \"allowed\": true|false. Names each\n"
+       "failed case and what differed; the last line is `N passed, M failed`.\n\n"
        "Exit: 0 when every case passes, 1 otherwise.\n",
        run_test},
       {"consent", "record or show a subject's consent",

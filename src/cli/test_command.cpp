@@ -91,6 +91,30 @@ int run_test(const std::vector<std::string>& raw) {
             problems.push_back(category + ": " + diff);
           }
         }
+        // Optional: the rule each item must report, and the overall answer.
+        if (c.contains("rules")) {
+          if (!c["rules"].is_object()) {
+            problems.push_back("`rules` must be an object of CATEGORY: RULE_ID");
+          } else {
+            for (const auto& [category, rule] : c["rules"].items()) {
+              const Decision::Item* item = nullptr;
+              for (const auto& i : d.items) {
+                if (i.category == category) item = &i;
+              }
+              if (!item || !rule.is_string()) {
+                problems.push_back(category + ": no such item, or a rule id that is not a string");
+              } else if (item->rule != rule.get<std::string>()) {
+                problems.push_back(category + ": expected rule " + rule.get<std::string>() +
+                                   ", got " + (item->rule.empty() ? "none" : item->rule));
+              }
+            }
+          }
+        }
+        if (c.contains("allowed") &&
+            (!c["allowed"].is_boolean() || c["allowed"].get<bool>() != d.allowed)) {
+          problems.push_back(std::string("expected allowed: ") + c["allowed"].dump() + ", got " +
+                             (d.allowed ? "true" : "false"));
+        }
       }
     }
     if (problems.empty()) {

@@ -112,5 +112,74 @@ if ! cmp -s "$work/broken.custos" "$work/broken.orig"; then
 fi
 expect fmt-two-files 2 "$custos" fmt a b
 
+# eval
+lang=$src/tests/engine/policies/language_examples.custos
+cat >"$work/req.json" <<'JSON'
+{"actor": {"id": "agent-7", "roles": ["support_agent"], "attributes": {"region": "eu"}},
+ "action": "read", "purpose": "service.support",
+ "subject": {"id": "c-42", "attributes": {"age": 30},
+             "consent": [{"purpose": "marketing.email", "state": "granted", "at": "2026-01-02T00:00:00Z"}]},
+ "categories": ["contact.email", "financial.card"], "collected_at": "2025-03-01T00:00:00Z",
+ "context": {"time": "2026-11-28T12:00:00Z", "attributes": {"channel": "web"}}}
+JSON
+expect eval-example 0 "$custos" eval "$lang" "$work/req.json"
+contains eval-example '{"allowed":false,"items":[{"category":"contact.email","effect":"allow","transform":"plain","rule":"language_examples.custos:27"},{"category":"financial.card","effect":"deny","reason":"no_matching_allow"}]}' "$out"
+expect eval-stdin 0 "$custos" eval "$lang" - <"$work/req.json"
+contains eval-stdin '"allowed":false' "$out"
+expect eval-explain 0 "$custos" eval "$lang" "$work/req.json" --explain
+contains eval-explain '"explain":[' "$out"
+printf '{"actor": {}, "action": "delete", "purpose": "service.support", "categories": ["contact.email"]}' >"$work/bad.json"
+expect eval-malformed 1 "$custos" eval "$lang" "$work/bad.json"
+contains eval-malformed '"reason":"bad_request"' "$out"
+contains eval-malformed "action must be read or share, not delete" "$err"
+expect eval-missing-request 1 "$custos" eval "$lang" "$work/nope.json"
+expect eval-bad-policy 1 "$custos" eval "$work/typo.custos" "$work/req.json"
+contains eval-bad-policy "error[E020]" "$err"
+
+# consent, then eval against the store
+store=$work/consent.db
+printf 'policy "t" version 1
+category contact.email
+purpose marketing basis consent
+role m
+retain * for 1y
+allow m to read contact.email for marketing
+' >"$work/mkt.custos"
+printf '{"actor": {"roles": ["m"]}, "action": "read", "purpose": "marketing", "subject": {"id": "c-1"}, "categories": ["contact.email"], "collected_at": "2026-11-01T00:00:00Z", "context": {"time": "2026-11-28T12:00:00Z"}}' >"$work/mkt.json"
+expect consent-store-missing 1 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$store"
+contains consent-store-missing "cannot open consent store" "$err"
+expect consent-grant 0 "$custos" consent grant --store "$store" --subject c-1 --purpose marketing --at 2026-01-01T00:00:00Z --source signup
+contains consent-grant "c-1 granted for marketing at 2026-01-01T00:00:00Z" "$out"
+expect consent-allowed 0 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$store"
+contains consent-allowed '"allowed":true' "$out"
+expect consent-withdraw 0 "$custos" consent withdraw --store "$store" --subject c-1 --purpose marketing --at 2026-02-01T00:00:00Z
+expect consent-withdrawn 0 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$store"
+contains consent-withdrawn '"reason":"consent_withdrawn"' "$out"
+expect consent-show 0 "$custos" consent show --store "$store" --subject c-1
+contains consent-show '"state": "withdrawn"' "$out"
+expect consent-bad-time 1 "$custos" consent grant --store "$store" --subject c-1 --purpose m --at yesterday
+expect consent-expires-on-withdraw 1 "$custos" consent withdraw --store "$store" --subject c-1 --purpose m --expires 2027-01-01T00:00:00Z
+contains consent-expires-on-withdraw "only a grant can expire" "$err"
+expect consent-usage 2 "$custos" consent grant --store "$store"
+expect consent-not-a-store 1 "$custos" consent show --store "$db" --subject c-1
+contains consent-not-a-store "not a consent store" "$err"
+
+# test: a passing and a failing case file
+cat >"$work/cases.json" <<'JSON'
+[{"name": "granted", "request": {"actor": {"roles": ["m"]}, "action": "read", "purpose": "marketing",
+   "subject": {"id": "c-1", "consent": [{"purpose": "marketing", "state": "granted", "at": "2026-01-01T00:00:00Z"}]},
+   "categories": ["contact.email"], "collected_at": "2026-11-01T00:00:00Z", "context": {"time": "2026-11-28T12:00:00Z"}},
+  "expect": {"contact.email": "allow"}, "rules": {"contact.email": "mkt.custos:6"}, "allowed": true},
+ {"name": "wrongly expected", "request": {"actor": {"roles": ["m"]}, "action": "read", "purpose": "marketing",
+   "subject": {"id": "c-1"}, "categories": ["contact.email"], "context": {"time": "2026-11-28T12:00:00Z"}},
+  "expect": {"contact.email": "allow as hash"}}]
+JSON
+expect test-failing 1 "$custos" test "$work/mkt.custos" "$work/cases.json"
+contains test-failing "FAIL wrongly expected" "$out"
+contains test-failing "contact.email: expected allow as hash, got deny consent_missing" "$out"
+contains test-failing "1 passed, 1 failed" "$(echo "$out" | tail -n 1)"
+printf '{"not": "an array"}' >"$work/notcases.json"
+expect test-bad-file 1 "$custos" test "$work/mkt.custos" "$work/notcases.json"
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

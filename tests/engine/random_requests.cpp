@@ -747,8 +747,7 @@ class Generator {
     }
   }
 
-  Value value_for(const std::string& path, const PathInfo& info,
-                  const std::map<std::string, Value>& made) {
+  Value value_for(const PathInfo& info, const std::map<std::string, Value>& made) {
     // The kind to make: the declared one, else one the conditions suggest,
     // else any.
     std::vector<Kind> kinds(info.kinds.begin(), info.kinds.end());
@@ -772,7 +771,6 @@ class Generator {
         return v;
       }
     }
-    (void)path;
     return scalar(kind, info);
   }
 
@@ -783,7 +781,7 @@ class Generator {
       const auto dot = path.find('.');
       if (dot == std::string::npos) continue;
       if (rng_.chance(clean_ ? 2 : 8)) continue;  // missing
-      made[path] = value_for(path, info, made);
+      made[path] = value_for(info, made);
     }
     for (const auto& [path, value] : made) {
       const auto dot = path.find('.');
