@@ -26,11 +26,12 @@ std::uint32_t AttributeTable::slot_for(const std::string& path, const lang::Symb
   return id;
 }
 
-RtValue to_runtime(const Value& value, const std::optional<lang::Type>& declared,
-                   std::vector<RtValue>& arena) {
+namespace {
+
+// A request value as the machine sees it, ignoring declarations.
+RtValue untyped(const Value& value, std::vector<RtValue>& arena) {
   using Tag = RtValue::Tag;
   RtValue v{};
-  const bool wants_time = declared && !declared->list && declared->base == lang::BaseType::kTime;
   switch (value.kind) {
     case Value::Kind::kNull:
       v.tag = Tag::kMissing;
@@ -44,30 +45,23 @@ RtValue to_runtime(const Value& value, const std::optional<lang::Type>& declared
       v.number = value.integer;
       break;
     case Value::Kind::kText:
-      if (wants_time) {
-        const auto t = parse_rfc3339(value.text);
-        v.tag = t ? Tag::kTime : Tag::kBad;
-        v.number = t.value_or(0);
-      } else {
-        v.tag = Tag::kString;
-        v.text = value.text;
-      }
+      v.tag = Tag::kString;
+      v.text = value.text;
       break;
     case Value::Kind::kList: {
-      v.tag = Tag::kList;
       const std::size_t first = arena.size();
       for (const auto& item : value.list) {
-        const RtValue e = to_runtime(item, std::nullopt, arena);
-        if (e.tag == Tag::kList || e.tag == Tag::kMissing || e.tag == Tag::kBad) {
-          arena.resize(first);
-          v = RtValue{};
+        const RtValue e = untyped(item, arena);
+        if (e.tag != Tag::kString && e.tag != Tag::kInt && e.tag != Tag::kBool) {
+          arena.resize(first);  // a list of scalars only
           v.tag = Tag::kBad;
           return v;
         }
         arena.push_back(e);
       }
+      v.tag = Tag::kList;
       v.count = static_cast<std::uint32_t>(value.list.size());
-      v.items = arena.data() + first;  // caller reserved: no reallocation
+      v.items = arena.data() + first;  // the caller reserved: no reallocation
       break;
     }
     case Value::Kind::kReal:
@@ -76,6 +70,45 @@ RtValue to_runtime(const Value& value, const std::optional<lang::Type>& declared
       break;
   }
   return v;
+}
+
+}  // namespace
+
+RtValue to_runtime(const Value& value, const std::optional<lang::Type>& declared,
+                   std::vector<RtValue>& arena) {
+  using Tag = RtValue::Tag;
+  if (value.kind == Value::Kind::kNull) return RtValue{};
+  if (!declared) return untyped(value, arena);
+  // A declared attribute must arrive with its declared JSON type; anything
+  // else is unusable (a condition error where it is used).
+  RtValue bad{};
+  bad.tag = Tag::kBad;
+  if (declared->list) {
+    if (value.kind != Value::Kind::kList) return bad;
+    for (const auto& item : value.list) {
+      if (item.kind != Value::Kind::kText) return bad;
+    }
+    return untyped(value, arena);
+  }
+  switch (declared->base) {
+    case lang::BaseType::kString:
+      return value.kind == Value::Kind::kText ? untyped(value, arena) : bad;
+    case lang::BaseType::kInt:
+      return value.kind == Value::Kind::kInt ? untyped(value, arena) : bad;
+    case lang::BaseType::kBool:
+      return value.kind == Value::Kind::kBool ? untyped(value, arena) : bad;
+    case lang::BaseType::kTime: {
+      if (value.kind != Value::Kind::kText) return bad;
+      const auto t = parse_rfc3339(value.text);
+      if (!t) return bad;
+      RtValue v{};
+      v.tag = Tag::kTime;
+      v.number = *t;
+      return v;
+    }
+    default:
+      return untyped(value, arena);
+  }
 }
 
 namespace {

@@ -19,11 +19,7 @@ inline bool same_scalar(const RtValue& a, const RtValue& b, bool* ok) {
 // by element. Sets *ok = false on a type mismatch.
 inline bool equal(const RtValue& a, const RtValue& b, bool* ok) {
   if (a.tag == RtValue::Tag::kList && b.tag == RtValue::Tag::kList) {
-    if (a.count != b.count) {
-      // Still a type error when the element types differ.
-      if (a.count > 0 && b.count > 0 && a.items[0].tag != b.items[0].tag) *ok = false;
-      return false;
-    }
+    if (a.count != b.count) return false;
     for (std::uint32_t i = 0; i < a.count; ++i) {
       if (!same_scalar(a.items[i], b.items[i], ok)) return false;
     }
