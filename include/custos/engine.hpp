@@ -59,6 +59,8 @@ class Engine;
 
 // A request with its names resolved to ids, for the hot path. Built by
 // Engine::prepare; still valid after a reload (then decided the slow way).
+// What every check reads is kept inside the object, so a std::vector of
+// prepared requests is one contiguous array of their ids and values.
 class CUSTOS_EXPORT PreparedRequest {
  public:
   PreparedRequest();
@@ -69,11 +71,12 @@ class CUSTOS_EXPORT PreparedRequest {
   PreparedRequest& operator=(const PreparedRequest&) = delete;
 
   struct Impl;
-  const Impl& impl() const { return *impl_; }
 
  private:
   friend class Engine;
-  std::unique_ptr<Impl> impl_;
+  static constexpr std::size_t kHotBytes = 192;
+  alignas(8) unsigned char hot_[kHotBytes];  // a detail::PreparedHot (engine.cpp)
+  std::unique_ptr<Impl> impl_;               // the rest, and storage for what hot_ points to
 };
 
 class CUSTOS_EXPORT Engine {

@@ -5,8 +5,10 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 
+#include "base/small_vector.hpp"
 #include "custos/consent.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/transform.hpp"
@@ -53,10 +55,7 @@ RtValue resolve_slot(const AttributeSlot& slot, const Request& r, std::vector<Rt
     const std::string* id = nullptr;
     if (slot.root == lang::AttributeRoot::kActor && r.actor.id) id = &*r.actor.id;
     if (slot.root == lang::AttributeRoot::kSubject && r.subject) id = &r.subject->id;
-    if (id) {
-      v.tag = RtValue::Tag::kString;
-      v.text = *id;
-    }
+    if (id) v = RtValue::string(*id);
     return v;
   }
   const Attributes* attributes = attributes_of(r, slot.root);
@@ -116,22 +115,25 @@ struct PreparedSource {
   const RtValue& load(std::uint32_t slot) const { return values[slot]; }
 };
 
-// Request-level resolution: everything but the time and the consent store.
+// Request-level resolution: everything but the clock and the consent store.
+// Small inline buffers keep a typical request's data in one block.
 struct Resolution {
   ResolvedRequest request;
-  std::vector<std::int32_t> categories;  // category ids, -1 unknown
-  std::vector<std::uint64_t> held;       // role set
-  std::vector<ResolvedConsent> consent;  // from the request, purposes resolved
+  SmallVector<std::int32_t, 4> categories;  // category ids, -1 unknown
+  SmallVector<std::uint64_t, 2> held;       // role set
+  std::vector<ResolvedConsent> consent;     // from the request, purposes resolved
+  std::optional<Timestamp> time;            // the request's context.time
   bool consent_in_request = false;
+  bool has_subject = false;
 };
 
 void resolve_consent(const CompiledPolicy& policy, const std::vector<ConsentRecord>& records,
                      std::vector<ResolvedConsent>& out) {
   out.clear();
   for (const auto& r : records) {
-    const auto it = policy.purpose_ids.find(r.purpose);
-    if (it == policy.purpose_ids.end()) continue;  // not a purpose of this policy
-    out.push_back(ResolvedConsent{it->second, r.state, r.at, r.expires});
+    const std::int32_t purpose = policy.purpose_table.find(r.purpose);
+    if (purpose < 0) continue;  // not a purpose of this policy
+    out.push_back(ResolvedConsent{static_cast<std::uint32_t>(purpose), r.state, r.at, r.expires});
   }
 }
 
@@ -141,32 +143,73 @@ void resolve(const CompiledPolicy& policy, const Request& r, Resolution& out) {
   rr.malformed =
       !r.malformed.empty() || (r.action != "read" && r.action != "share") || r.categories.empty();
   rr.action = r.action == "share" ? 1 : 0;
-  const auto purpose = policy.purpose_ids.find(r.purpose);
-  if (purpose != policy.purpose_ids.end() &&
-      policy.purpose_basis[purpose->second] != lang::Basis::kNone) {
-    rr.purpose = static_cast<std::int32_t>(purpose->second);
+  const std::int32_t purpose = policy.purpose_table.find(r.purpose);
+  if (purpose >= 0 &&
+      policy.purpose_basis[static_cast<std::size_t>(purpose)] != lang::Basis::kNone) {
+    rr.purpose = purpose;
   }
   out.held.assign(policy.role_words, 0);
+  out.time = r.time;
+  out.has_subject = r.subject.has_value();
   bool any_declared = false;
   for (const auto& name : r.actor.roles) {
-    const auto it = policy.role_ids.find(name);
-    if (it == policy.role_ids.end()) continue;
+    const std::int32_t role = policy.role_table.find(name);
+    if (role < 0) continue;
     any_declared = true;
     const std::uint64_t* closure =
-        &policy.role_closure[static_cast<std::size_t>(it->second) * policy.role_words];
+        &policy.role_closure[static_cast<std::size_t>(role) * policy.role_words];
     for (std::uint32_t w = 0; w < policy.role_words; ++w) out.held[w] |= closure[w];
   }
   rr.unknown_role = !r.actor.roles.empty() && !any_declared;
   rr.collected_at = r.collected_at;
   out.categories.clear();
-  for (const auto& c : r.categories) {
-    const auto it = policy.category_ids.find(c);
-    out.categories.push_back(
-        it == policy.category_ids.end() ? -1 : static_cast<std::int32_t>(it->second));
-  }
+  for (const auto& c : r.categories) out.categories.push_back(policy.category_table.find(c));
   out.consent_in_request = r.subject && r.subject->consent;
   if (out.consent_in_request) resolve_consent(policy, *r.subject->consent, out.consent);
 }
+
+// What decide() needs of a request, from a Resolution or a prepared request.
+struct DecisionInput {
+  ResolvedRequest request;  // with `held` set
+  const std::int32_t* categories = nullptr;
+  std::size_t category_count = 0;
+  std::optional<Timestamp> time;
+  bool has_subject = false;
+  bool consent_in_request = false;
+  const std::vector<ResolvedConsent>* consent = nullptr;
+  const Request* original = nullptr;  // cold: unknown category names, the subject id
+};
+
+DecisionInput input_of(const Resolution& r, const Request& original) {
+  DecisionInput in;
+  in.request = r.request;
+  in.request.held = r.held.data();
+  in.categories = r.categories.data();
+  in.category_count = r.categories.size();
+  in.time = r.time;
+  in.has_subject = r.has_subject;
+  in.consent_in_request = r.consent_in_request;
+  in.consent = &r.consent;
+  in.original = &original;
+  return in;
+}
+
+// The hot part of a prepared request, stored inside PreparedRequest.
+// Trivially copyable: it may be moved with the object. `slots` point into
+// the cold Impl, which never moves.
+struct PreparedHot {
+  static constexpr std::size_t kCategories = 8, kRoleWords = 2, kSlots = 4;
+  const Policy* policy;
+  bool fits;  // false: the request is too big for the inline arrays; use the Impl
+  bool malformed, unknown_role, has_subject, consent_in_request, has_time, has_collected;
+  std::uint8_t action;
+  std::int32_t purpose;
+  std::uint32_t category_count;
+  Timestamp time, collected_at;
+  std::int32_t categories[kCategories];
+  std::uint64_t held[kRoleWords];
+  RtValue slots[kSlots];
+};
 
 }  // namespace
 }  // namespace detail
@@ -181,12 +224,11 @@ struct Engine::Impl {
   std::shared_ptr<const Policy> policy;
 
   const Policy& acquire() const;
-  Timestamp now(const Request& r) const { return r.time ? *r.time : options.clock(); }
 
   // Time- and store-dependent resolution, then the decision into `out`.
   template <typename Source>
-  void decide(const Policy& policy, const Request& request, const detail::Resolution& resolution,
-              Source& source, Decision& out, bool explain) const;
+  void decide(const Policy& policy, const detail::DecisionInput& input, Source& source,
+              Decision& out, bool explain) const;
 };
 
 namespace {
@@ -253,22 +295,19 @@ Value Engine::apply(const Transform& transform, const Value& value) const {
 // ---- deciding ----
 
 template <typename Source>
-void Engine::Impl::decide(const Policy& policy, const Request& request,
-                          const detail::Resolution& resolution, Source& source, Decision& out,
-                          bool explain) const {
+void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& input, Source& source,
+                          Decision& out, bool explain) const {
   const detail::CompiledPolicy& cp = policy.compiled();
-  // A copy: a prepared request may be decided by many threads at once.
-  detail::ResolvedRequest rr = resolution.request;
-  rr.held = resolution.held.data();
-  rr.now = now(request);
+  detail::ResolvedRequest rr = input.request;
+  rr.now = input.time ? *input.time : options.clock();
   rr.consent = detail::ConsentStatus::kNone;
   rr.consent_failed = false;
   if (!rr.malformed && rr.purpose >= 0) {
     const auto purpose = static_cast<std::uint32_t>(rr.purpose);
-    if (resolution.consent_in_request) {
-      rr.consent = detail::deciding_consent(cp, purpose, resolution.consent, rr.now);
-    } else if (request.subject && options.consent_store) {
-      auto records = options.consent_store->records(request.subject->id);
+    if (input.consent_in_request) {
+      rr.consent = detail::deciding_consent(cp, purpose, *input.consent, rr.now);
+    } else if (input.has_subject && options.consent_store) {
+      auto records = options.consent_store->records(input.original->subject->id);
       if (!records.ok()) {
         rr.consent_failed = true;  // fail closed: no consent can be shown
       } else {
@@ -279,15 +318,18 @@ void Engine::Impl::decide(const Policy& policy, const Request& request,
     }
   }
   thread_local std::vector<detail::RtValue> scratch;
-  const std::size_t n = request.categories.size();
+  const std::size_t n = input.category_count;
   out.items.resize(n);
   out.allowed = n > 0;
   for (std::size_t i = 0; i < n; ++i) {
     Decision::Item& item = out.items[i];
     item.explanation.clear();
-    const detail::Verdict v = detail::decide_item(cp, rr, resolution.categories[i], source, scratch,
+    const std::int32_t category = input.categories[i];
+    const detail::Verdict v = detail::decide_item(cp, rr, category, source, scratch,
                                                   explain ? &item.explanation : nullptr);
-    item.category.assign(request.categories[i]);
+    // A known category's name is the policy's own copy: already in cache.
+    item.category.assign(category >= 0 ? cp.category_names[static_cast<std::size_t>(category)]
+                                       : input.original->categories[i]);
     item.allowed = v.reason == Reason::kNone;
     item.reason = v.reason;
     item.transform = item.allowed ? cp.transforms[v.transform] : Transform{};
@@ -304,11 +346,11 @@ void Engine::Impl::decide(const Policy& policy, const Request& request,
 
 Decision Engine::check(const Request& request) const {
   const Policy& policy = impl_->acquire();
-  detail::Resolution resolution;
+  thread_local detail::Resolution resolution;  // reused: no allocation per check
   detail::resolve(policy.compiled(), request, resolution);
   detail::RequestSource source(policy.compiled(), request);
   Decision out;
-  impl_->decide(policy, request, resolution, source, out, false);
+  impl_->decide(policy, detail::input_of(resolution, request), source, out, false);
   return out;
 }
 
@@ -318,7 +360,7 @@ Decision Engine::explain(const Request& request) const {
   detail::resolve(policy.compiled(), request, resolution);
   detail::RequestSource source(policy.compiled(), request);
   Decision out;
-  impl_->decide(policy, request, resolution, source, out, true);
+  impl_->decide(policy, detail::input_of(resolution, request), source, out, true);
   return out;
 }
 
@@ -333,7 +375,12 @@ struct PreparedRequest::Impl {
   Request request;
   detail::Resolution resolution;
   std::vector<detail::RtValue> slots;
+  std::string text;                    // the slots' strings
   std::vector<detail::RtValue> arena;  // list items of `slots`
+
+  Impl() = default;
+  Impl(const Impl&) = delete;  // slots point into this object
+  Impl& operator=(const Impl&) = delete;
 };
 
 PreparedRequest::PreparedRequest() = default;
@@ -342,6 +389,8 @@ PreparedRequest::PreparedRequest(PreparedRequest&&) noexcept = default;
 PreparedRequest& PreparedRequest::operator=(PreparedRequest&&) noexcept = default;
 
 PreparedRequest Engine::prepare(const Request& request) const {
+  static_assert(sizeof(detail::PreparedHot) <= PreparedRequest::kHotBytes,
+                "PreparedRequest::kHotBytes is too small for PreparedHot");
   PreparedRequest prepared;
   prepared.impl_ = std::make_unique<PreparedRequest::Impl>();
   auto& p = *prepared.impl_;
@@ -353,9 +402,44 @@ PreparedRequest Engine::prepare(const Request& request) const {
   const detail::CompiledPolicy& cp = p.policy->compiled();
   detail::resolve(cp, p.request, p.resolution);
   p.arena.reserve(detail::list_items_in(p.request));
+  std::size_t text_bytes = 0;
   for (const auto& slot : cp.attributes.slots) {
     p.slots.push_back(detail::resolve_slot(slot, p.request, p.arena));
+    if (p.slots.back().tag == detail::RtValue::Tag::kString) text_bytes += p.slots.back().count;
   }
+  // The slots' strings, copied together: a check touches no request storage.
+  p.text.resize(text_bytes);
+  char* text = p.text.data();
+  for (auto& v : p.slots) {
+    if (v.tag != detail::RtValue::Tag::kString) continue;
+    std::copy(v.chars, v.chars + v.count, text);
+    v.chars = text;
+    text += v.count;
+  }
+
+  detail::PreparedHot hot{};
+  const detail::Resolution& r = p.resolution;
+  hot.policy = p.policy.get();
+  hot.fits = r.categories.size() <= detail::PreparedHot::kCategories &&
+             r.held.size() <= detail::PreparedHot::kRoleWords &&
+             p.slots.size() <= detail::PreparedHot::kSlots;
+  hot.malformed = r.request.malformed;
+  hot.unknown_role = r.request.unknown_role;
+  hot.has_subject = r.has_subject;
+  hot.consent_in_request = r.consent_in_request;
+  hot.has_time = r.time.has_value();
+  hot.time = r.time.value_or(0);
+  hot.has_collected = r.request.collected_at.has_value();
+  hot.collected_at = r.request.collected_at.value_or(0);
+  hot.action = static_cast<std::uint8_t>(r.request.action);
+  hot.purpose = r.request.purpose;
+  if (hot.fits) {
+    hot.category_count = static_cast<std::uint32_t>(r.categories.size());
+    std::copy(r.categories.data(), r.categories.data() + r.categories.size(), hot.categories);
+    std::copy(r.held.data(), r.held.data() + r.held.size(), hot.held);
+    std::copy(p.slots.begin(), p.slots.end(), hot.slots);
+  }
+  std::memcpy(prepared.hot_, &hot, sizeof hot);
   return prepared;
 }
 
@@ -365,13 +449,34 @@ void Engine::check(const PreparedRequest& prepared, Decision& out) const {
     out = check(Request{});  // an empty PreparedRequest is malformed
     return;
   }
-  auto& p = *prepared.impl_;
-  if (&policy != p.policy.get()) {
-    out = check(p.request);  // prepared for an older policy: ids do not apply
+  detail::PreparedHot hot;
+  std::memcpy(&hot, prepared.hot_, sizeof hot);
+  const auto& cold = *prepared.impl_;
+  if (hot.policy != &policy) {
+    out = check(cold.request);  // prepared for another policy: its ids do not apply
     return;
   }
-  detail::PreparedSource source{p.slots.data()};
-  impl_->decide(policy, p.request, p.resolution, source, out, false);
+  if (!hot.fits) {
+    detail::PreparedSource source{cold.slots.data()};
+    impl_->decide(policy, detail::input_of(cold.resolution, cold.request), source, out, false);
+    return;
+  }
+  detail::DecisionInput input;
+  input.request.malformed = hot.malformed;
+  input.request.action = hot.action;
+  input.request.purpose = hot.purpose;
+  input.request.unknown_role = hot.unknown_role;
+  input.request.held = hot.held;
+  if (hot.has_collected) input.request.collected_at = hot.collected_at;
+  input.categories = hot.categories;
+  input.category_count = hot.category_count;
+  if (hot.has_time) input.time = hot.time;
+  input.has_subject = hot.has_subject;
+  input.consent_in_request = hot.consent_in_request;
+  input.consent = &cold.resolution.consent;
+  input.original = &cold.request;
+  detail::PreparedSource source{hot.slots};
+  impl_->decide(policy, input, source, out, false);
 }
 
 }  // namespace custos

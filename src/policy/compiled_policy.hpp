@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/name_table.hpp"
 #include "custos/decision.hpp"
 #include "custos/status.hpp"
 #include "lang/checker.hpp"
@@ -67,6 +68,9 @@ struct CompiledPolicy {
 
   std::vector<std::string> role_names;
   std::unordered_map<std::string, std::uint32_t> role_ids;
+
+  // The same three maps, flat, for the lookups of every decision.
+  NameTable category_table, purpose_table, role_table;
   std::uint32_t role_words = 1;             // 64-bit words per role set
   std::vector<std::uint64_t> role_closure;  // role id -> the roles it holds (itself + ancestors)
   std::vector<std::uint64_t> role_masks;    // rule role sets

@@ -38,6 +38,9 @@ class PolicyCompiler {
     rules();
     if (Status s = index(); !s.is_ok()) return s;
     retention();
+    out_->category_table = NameTable(out_->category_names);
+    out_->purpose_table = NameTable(out_->purpose_names);
+    out_->role_table = NameTable(out_->role_names);
     return std::move(out_);
   }
 

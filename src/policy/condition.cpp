@@ -45,8 +45,8 @@ RtValue untyped(const Value& value, std::vector<RtValue>& arena) {
       v.number = value.integer;
       break;
     case Value::Kind::kText:
-      v.tag = Tag::kString;
-      v.text = value.text;
+      // Texts above 4 GiB cannot occur: requests are capped far below.
+      v = RtValue::string(value.text);
       break;
     case Value::Kind::kList: {
       const std::size_t first = arena.size();
@@ -192,12 +192,14 @@ class Compiler {
   void finish() {
     // Give string constants and constant lists their final addresses, now
     // that no pool grows any more.
+    // (Until then a string's `number` is its index in `strings`, a list's
+    // its offset in `list_items`.)
     for (auto& c : program_.constants) {
-      if (c.tag == RtValue::Tag::kString) c.text = program_.strings[c.count];
+      if (c.tag == RtValue::Tag::kString) c = RtValue::string(program_.strings[c.number]);
       if (c.tag == RtValue::Tag::kList) c.items = program_.list_items.data() + c.number;
     }
     for (auto& item : program_.list_items) {
-      if (item.tag == RtValue::Tag::kString) item.text = program_.strings[item.count];
+      if (item.tag == RtValue::Tag::kString) item = RtValue::string(program_.strings[item.number]);
     }
   }
 
@@ -224,14 +226,14 @@ class Compiler {
     });
   }
 
-  // A literal as a value; strings keep their pool index in `count` until
+  // A literal as a value; strings keep their pool index in `number` until
   // finish().
   RtValue literal(const lang::Expr& e) {
     RtValue v{};
     switch (e.kind) {
       case lang::ExprKind::kString:
         v.tag = RtValue::Tag::kString;
-        v.count = static_cast<std::uint32_t>(program_.strings.size());
+        v.number = static_cast<std::int64_t>(program_.strings.size());
         program_.strings.push_back(e.text);
         break;
       case lang::ExprKind::kInteger:

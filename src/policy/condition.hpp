@@ -21,17 +21,29 @@
 
 namespace custos::detail {
 
-// A value at evaluation time. Strings and lists point into the request or
-// the program, which outlive the evaluation. No member initializers, so the
+// A value at evaluation time: 16 bytes, so a prepared request keeps its
+// attribute values inline. Strings and lists point into the request or the
+// program, which outlive the evaluation. No member initializers, so the
 // machine's stack costs nothing to set up: write `RtValue v{}` for a zeroed
 // (missing) value.
 struct RtValue {
   enum class Tag : std::uint8_t { kMissing, kBad, kString, kInt, kBool, kTime, kDuration, kList };
   Tag tag;
-  std::uint32_t count;    // kList: elements
-  std::int64_t number;    // kInt, kBool (0/1), kTime, kDuration (seconds)
-  std::string_view text;  // kString
-  const RtValue* items;   // kList
+  std::uint32_t count;  // kString: bytes; kList: elements
+  union {
+    std::int64_t number;   // kInt, kBool (0/1), kTime, kDuration (seconds)
+    const char* chars;     // kString
+    const RtValue* items;  // kList
+  };
+
+  std::string_view text() const { return {chars, count}; }
+  static RtValue string(std::string_view s) {
+    RtValue v{};
+    v.tag = Tag::kString;
+    v.chars = s.data();
+    v.count = static_cast<std::uint32_t>(s.size());
+    return v;
+  }
 };
 
 // An attribute path a policy reads (`actor.region`), with its declared type.

@@ -12,7 +12,7 @@ inline bool same_scalar(const RtValue& a, const RtValue& b, bool* ok) {
     *ok = false;
     return false;
   }
-  return a.tag == RtValue::Tag::kString ? a.text == b.text : a.number == b.number;
+  return a.tag == RtValue::Tag::kString ? a.text() == b.text() : a.number == b.number;
 }
 
 // a == b with the language's typing: one type on both sides, lists element
