@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# The demo run by `scripts/quickstart.sh demo`: checks the example policies
-# (the CRM one against the real Chinook database) and shows what each declares.
+# The demo run by `scripts/quickstart.sh demo`: checks the example policies,
+# decides requests with the `custos` command and with a C++ program.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 custos="$build/bin/custos"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
-echo "== custos check: the example policies =="
+echo "== 1. custos check: the example policies (the CRM one against the Chinook database) =="
 "$custos" check policy-lang/examples/crm.custos --db data/Chinook_Sqlite.sqlite
 "$custos" check policy-lang/examples/loyalty.custos
 
 echo
-echo "== a policy with a typo is rejected, with a hint =="
-typo=$(mktemp --suffix=.custos)
-trap 'rm -f "$typo"' EXIT
+echo "== 2. a typo in a policy is refused, with a hint =="
 sed 's/allow marketer to read identity.name, contact.email for marketing.email/allow marketer to read identity.name, contact.emial for marketing.email/' \
-  policy-lang/examples/crm.custos >"$typo"
-"$custos" check "$typo" || echo "(exit code $?: the policy was refused)"
+  policy-lang/examples/crm.custos >"$work/crm.custos"
+"$custos" check "$work/crm.custos" || echo "(exit code $?: the policy was refused)"
+
+echo
+echo "== 3. custos eval: a support agent working a helpdesk ticket =="
+cat examples/requests/support_agent.json
+"$custos" eval policy-lang/examples/crm.custos examples/requests/support_agent.json
+
+echo
+echo "== 4. an app deciding reads (examples/decide.cpp) =="
+"$build/examples/custos_example_decide" policy-lang/examples/crm.custos "$work/consent.db" "$work/pseudonym.key"
