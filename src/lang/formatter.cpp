@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/utf8.hpp"
+#include "custos/decision.hpp"
 #include "lang/checker.hpp"
 
 namespace custos::lang {
@@ -56,22 +57,12 @@ std::string sql_name(const Name& n) {
   return plain ? n.text : string_literal(n.text);
 }
 
+// As written in a policy, and as decisions print it.
 std::string transform_text(const Transform& t) {
-  switch (t.kind) {
-    case TransformKind::kPlain:
-      return "plain";
-    case TransformKind::kHash:
-      return "hash";
-    case TransformKind::kMask:
-      return "mask";
-    case TransformKind::kYear:
-      return "year";
-    case TransformKind::kTruncate:
-      return "truncate(" + std::to_string(t.argument) + ")";
-    case TransformKind::kRound:
-      return "round(" + std::to_string(t.argument) + ")";
-  }
-  return "plain";
+  static_assert(
+      static_cast<int>(custos::Transform::Kind::kRound) == static_cast<int>(TransformKind::kRound),
+      "public and language transform kinds must line up");
+  return custos::Transform{static_cast<custos::Transform::Kind>(t.kind), t.argument}.to_string();
 }
 
 std::string duration_text(const Duration& d) {
@@ -498,3 +489,25 @@ std::string format_policy(const SourceFile& file, const ParsedPolicy& parsed) {
 }
 
 }  // namespace custos::lang
+
+namespace custos {
+
+std::string Transform::to_string() const {
+  switch (kind) {
+    case Kind::kPlain:
+      return "plain";
+    case Kind::kHash:
+      return "hash";
+    case Kind::kMask:
+      return "mask";
+    case Kind::kYear:
+      return "year";
+    case Kind::kTruncate:
+      return "truncate(" + std::to_string(argument) + ")";
+    case Kind::kRound:
+      return "round(" + std::to_string(argument) + ")";
+  }
+  return "plain";
+}
+
+}  // namespace custos

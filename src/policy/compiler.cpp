@@ -209,22 +209,27 @@ class PolicyCompiler {
       coverage.push_back(std::move(c));
     }
     // Count, then place: deny entries first in each cell, each group in
-    // source order.
-    std::vector<std::uint32_t> deny_count(cell_count, 0), allow_count(cell_count, 0);
+    // source order. `visit` walks every (rule, cell, transform) placement.
     const auto cell_of = [&](int action, std::uint32_t p, std::uint32_t leaf) {
       return (static_cast<std::size_t>(action) * purposes + p) * leaves + leaf;
     };
-    for (std::size_t r = 0; r < coverage.size(); ++r) {
-      const CompiledRule& rule = out_->rules[r];
-      for (int action = 0; action < 2; ++action) {
-        if (!(rule.actions & (action == 0 ? kActionRead : kActionShare))) continue;
-        for (auto p : coverage[r].purposes) {
-          for (const auto& [leaf, t] : coverage[r].leaves) {
-            (rule.is_deny ? deny_count : allow_count)[cell_of(action, p, leaf)]++;
+    const auto visit = [&](auto&& place) {
+      for (std::size_t r = 0; r < coverage.size(); ++r) {
+        const CompiledRule& rule = out_->rules[r];
+        for (int action = 0; action < 2; ++action) {
+          if (!(rule.actions & (action == 0 ? kActionRead : kActionShare))) continue;
+          for (auto p : coverage[r].purposes) {
+            for (const auto& [leaf, t] : coverage[r].leaves) {
+              place(r, rule.is_deny, cell_of(action, p, leaf), t);
+            }
           }
         }
       }
-    }
+    };
+    std::vector<std::uint32_t> deny_count(cell_count, 0), allow_count(cell_count, 0);
+    visit([&](std::size_t, bool is_deny, std::size_t c, std::uint32_t) {
+      (is_deny ? deny_count : allow_count)[c]++;
+    });
     out_->cells.resize(cell_count);
     std::uint32_t offset = 0;
     std::vector<std::uint32_t> deny_next(cell_count), allow_next(cell_count);
@@ -238,19 +243,10 @@ class PolicyCompiler {
       offset = cell.end;
     }
     out_->entries.resize(offset);
-    for (std::size_t r = 0; r < coverage.size(); ++r) {
-      const CompiledRule& rule = out_->rules[r];
-      for (int action = 0; action < 2; ++action) {
-        if (!(rule.actions & (action == 0 ? kActionRead : kActionShare))) continue;
-        for (auto p : coverage[r].purposes) {
-          for (const auto& [leaf, t] : coverage[r].leaves) {
-            const std::size_t c = cell_of(action, p, leaf);
-            std::uint32_t& next = rule.is_deny ? deny_next[c] : allow_next[c];
-            out_->entries[next++] = CellEntry{static_cast<std::uint32_t>(r), t};
-          }
-        }
-      }
-    }
+    visit([&](std::size_t r, bool is_deny, std::size_t c, std::uint32_t t) {
+      std::uint32_t& next = is_deny ? deny_next[c] : allow_next[c];
+      out_->entries[next++] = CellEntry{static_cast<std::uint32_t>(r), t};
+    });
     return Status::ok();
   }
 

@@ -53,24 +53,6 @@ Result<std::shared_ptr<const Policy>> Policy::load(const std::string& path,
   return compile(*text, path, diagnostics);
 }
 
-std::string Transform::to_string() const {
-  switch (kind) {
-    case Kind::kPlain:
-      return "plain";
-    case Kind::kHash:
-      return "hash";
-    case Kind::kMask:
-      return "mask";
-    case Kind::kYear:
-      return "year";
-    case Kind::kTruncate:
-      return "truncate(" + std::to_string(argument) + ")";
-    case Kind::kRound:
-      return "round(" + std::to_string(argument) + ")";
-  }
-  return "plain";
-}
-
 const char* reason_code(Reason reason) {
   switch (reason) {
     case Reason::kNone:
