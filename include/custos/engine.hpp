@@ -81,6 +81,7 @@ class CUSTOS_EXPORT PreparedRequest {
 
 class CUSTOS_EXPORT Engine {
  public:
+  // A null policy decides like an empty one: every request is denied.
   explicit Engine(std::shared_ptr<const Policy> policy, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;

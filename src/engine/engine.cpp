@@ -267,17 +267,31 @@ const Policy& Engine::Impl::acquire() const {
   return *slot->policy;
 }
 
+namespace {
+
+// Stands in for a null policy: it declares nothing, so every request is
+// denied (unknown_purpose). Fail closed rather than crash.
+std::shared_ptr<const Policy> or_empty(std::shared_ptr<const Policy> policy) {
+  if (policy) return policy;
+  static const std::shared_ptr<const Policy> empty =
+      *Policy::compile("policy \"empty\" version 1\n", "empty.custos");
+  return empty;
+}
+
+}  // namespace
+
 Engine::Engine(std::shared_ptr<const Policy> policy, EngineOptions options)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   if (!impl_->options.clock) impl_->options.clock = detail::system_clock_now;
   impl_->id = next_engine_id.fetch_add(1);
-  impl_->policy = std::move(policy);
+  impl_->policy = or_empty(std::move(policy));
 }
 
 Engine::~Engine() = default;
 
 void Engine::reload(std::shared_ptr<const Policy> policy) {
+  policy = or_empty(std::move(policy));
   std::lock_guard<std::mutex> lock(impl_->mutex);
   impl_->policy = std::move(policy);
   impl_->generation.fetch_add(1, std::memory_order_release);

@@ -194,3 +194,16 @@ TEST_CASE("engine: pseudonym keys are created once, then read back", "[engine][k
   const Value h = engine.apply(Transform{Transform::Kind::kHash, 0}, Value::of_text("x"));
   CHECK(h.text.size() == 16);
 }
+
+TEST_CASE("engine: a null policy fails closed instead of crashing", "[engine]") {
+  Engine engine(nullptr);
+  const Request r = request("service.support", {"contact.email"});
+  const Decision d = engine.check(r);
+  REQUIRE(d.items.size() == 1);
+  CHECK_FALSE(d.allowed);
+  CHECK(d.items[0].reason == Reason::kUnknownPurpose);
+  engine.reload(compile_or_fail(kPolicy));
+  CHECK(engine.check(r).allowed);
+  engine.reload(nullptr);
+  CHECK(engine.check(r).items[0].reason == Reason::kUnknownPurpose);
+}
