@@ -9,12 +9,12 @@
 #include "base/file.hpp"
 #include "crypto/crypto.hpp"
 #include "custos/engine.hpp"
+#include "engine/transform.hpp"
 
 namespace custos {
 namespace {
 
 constexpr std::size_t kKeyBytes = 32;
-constexpr std::size_t kMinKeyBytes = 16;
 
 Result<std::string> create_key(const std::string& path) {
   std::uint8_t key[kKeyBytes];
@@ -52,7 +52,7 @@ Result<std::string> load_pseudonym_key(const std::string& path) {
     hex.pop_back();
   }
   std::string key;
-  if (!crypto::from_hex(hex, &key) || key.size() < kMinKeyBytes) {
+  if (!crypto::from_hex(hex, &key) || key.size() < detail::kMinPseudonymKeyBytes) {
     return Status(StatusCode::kCorruption,
                   path + ": not a pseudonym key (expected at least 32 hex digits)");
   }

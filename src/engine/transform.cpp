@@ -104,7 +104,8 @@ Value apply_transform(const Transform& transform, const Value& value, std::strin
     case Transform::Kind::kPlain:
       return value;
     case Transform::Kind::kHash:
-      if (key.empty() || !text_form(value, &text)) return Value::null();
+      // No key, or one too short to be secret: fail closed.
+      if (key.size() < kMinPseudonymKeyBytes || !text_form(value, &text)) return Value::null();
       return Value::of_text(pseudonym(key, text));
     case Transform::Kind::kMask:
       if (!text_form(value, &text)) return Value::null();

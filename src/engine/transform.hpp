@@ -12,7 +12,11 @@
 
 namespace custos::detail {
 
-// `key`: the pseudonym key (hash only). An empty key makes hash give NULL.
+// The shortest pseudonym key `hash` accepts (128 bits).
+inline constexpr std::size_t kMinPseudonymKeyBytes = 16;
+
+// `key`: the pseudonym key (hash only). A key shorter than
+// kMinPseudonymKeyBytes makes hash give NULL.
 Value apply_transform(const Transform& transform, const Value& value, std::string_view key);
 
 // The pieces, for tests and the SQLite functions of the guard.
