@@ -40,7 +40,7 @@ Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request
                     std::uint32_t leaf, Source& source, std::vector<RtValue>& scratch,
                     Explanation* explanation) {
   const auto purpose = static_cast<std::uint32_t>(request.purpose);
-  const Cell& cell = policy.cell(request.action, purpose, leaf);
+  const CellRange cell = policy.cell(request.action, purpose, leaf);
   const CellEntry* entries = policy.entries.data();
   const auto evaluate_rule = [&](const CompiledRule& rule, EvalError* error) {
     if (rule.condition < 0) return EvalResult::kTrue;
@@ -59,13 +59,15 @@ Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request
     const CompiledRule& rule = policy.rules[entries[i].rule];
     if (!role_matches(policy, rule, request.held)) {
       if (explanation)
-        note(explanation, policy, leaf, rule.id, "deny rule: no role of the actor matches");
+        note(explanation, policy, leaf, policy.rule_ids[entries[i].rule],
+             "deny rule: no role of the actor matches");
       continue;
     }
     EvalError error;
     const EvalResult r = evaluate_rule(rule, &error);
     if (explanation)
-      note(explanation, policy, leaf, rule.id, "deny rule: " + outcome_of(r, error, "applies"));
+      note(explanation, policy, leaf, policy.rule_ids[entries[i].rule],
+           "deny rule: " + outcome_of(r, error, "applies"));
     if (r == EvalResult::kTrue) {
       return Verdict{Reason::kDeniedByRule, static_cast<std::int32_t>(entries[i].rule), 0};
     }
@@ -84,22 +86,24 @@ Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request
     const CompiledRule& rule = policy.rules[entry.rule];
     if (!role_matches(policy, rule, request.held)) {
       if (explanation)
-        note(explanation, policy, leaf, rule.id, "allow rule: no role of the actor matches");
+        note(explanation, policy, leaf, policy.rule_ids[entries[i].rule],
+             "allow rule: no role of the actor matches");
       continue;
     }
     EvalError error;
     const EvalResult r = evaluate_rule(rule, &error);
     if (r != EvalResult::kTrue) {
       if (explanation)
-        note(explanation, policy, leaf, rule.id, "allow rule: " + outcome_of(r, error, ""));
+        note(explanation, policy, leaf, policy.rule_ids[entries[i].rule],
+             "allow rule: " + outcome_of(r, error, ""));
       continue;
     }
     const int tier = transform_tier(policy.transforms[entry.transform]);
     if (tier > best_tier) {
       if (best >= 0) {
         if (explanation)
-          note(explanation, policy, leaf, policy.rules[static_cast<std::size_t>(best)].id,
-               "allow rule: applies, but " + rule.id + " reveals more");
+          note(explanation, policy, leaf, policy.rule_ids[static_cast<std::size_t>(best)],
+               "allow rule: applies, but " + policy.rule_ids[entry.rule] + " reveals more");
       }
       best = static_cast<std::int32_t>(entry.rule);
       best_transform = entry.transform;
@@ -107,8 +111,8 @@ Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request
       if (tier == 2 && !explanation) break;  // nothing reveals more than plain
     } else {
       if (explanation)
-        note(explanation, policy, leaf, rule.id,
-             "allow rule: applies, but " + policy.rules[static_cast<std::size_t>(best)].id +
+        note(explanation, policy, leaf, policy.rule_ids[entries[i].rule],
+             "allow rule: applies, but " + policy.rule_ids[static_cast<std::size_t>(best)] +
                  " reveals as much or more and comes first");
     }
   }
@@ -117,7 +121,7 @@ Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request
     return Verdict{Reason::kNoMatchingAllow, -1, 0};
   }
   if (explanation)
-    note(explanation, policy, leaf, policy.rules[static_cast<std::size_t>(best)].id,
+    note(explanation, policy, leaf, policy.rule_ids[static_cast<std::size_t>(best)],
          "allow rule: grants it as " + policy.transforms[best_transform].to_string());
 
   // Consent, objection and special categories.

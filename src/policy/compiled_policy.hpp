@@ -24,8 +24,9 @@ namespace custos::detail {
 inline constexpr std::uint8_t kActionRead = 1;
 inline constexpr std::uint8_t kActionShare = 2;
 
+// What a decision reads of a rule, 12 bytes; its id is in rule_ids, read
+// only when a decision reports the rule.
 struct CompiledRule {
-  std::string id;
   bool is_deny = false;
   std::uint8_t actions = 0;     // kActionRead | kActionShare
   bool any_role = false;        // `*`
@@ -40,11 +41,15 @@ struct CellEntry {
 };
 
 // Candidates of one (action, purpose, leaf): entries[begin, split) are deny
-// rules, entries[split, end) allow rules.
+// rules, entries[split, next cell's begin) allow rules. Cells are laid out
+// back to back, with one sentinel cell at the end.
 struct Cell {
   std::uint32_t begin = 0;
   std::uint32_t split = 0;
-  std::uint32_t end = 0;
+};
+
+struct CellRange {
+  std::uint32_t begin, split, end;
 };
 
 struct CompiledPolicy {
@@ -77,12 +82,13 @@ struct CompiledPolicy {
 
   // ---- rules ----
   std::vector<CompiledRule> rules;
+  std::vector<std::string> rule_ids;  // by rule index
   std::vector<Transform> transforms;  // distinct transforms; index 0 is plain
   std::vector<ConditionProgram> conditions;
   AttributeTable attributes;
 
   std::uint32_t leaf_count = 0;
-  std::vector<Cell> cells;  // [action 0/1][purpose][leaf]
+  std::vector<Cell> cells;  // [action 0/1][purpose][leaf], then a sentinel
   std::vector<CellEntry> entries;
 
   // ---- retention ----
@@ -91,10 +97,11 @@ struct CompiledPolicy {
   // The checked policy, kept for explanations and tools.
   std::shared_ptr<const lang::CheckedPolicy> checked;
 
-  const Cell& cell(int action_index, std::uint32_t purpose, std::uint32_t leaf) const {
-    return cells[(static_cast<std::size_t>(action_index) * purpose_names.size() + purpose) *
-                     leaf_count +
-                 leaf];
+  CellRange cell(int action_index, std::uint32_t purpose, std::uint32_t leaf) const {
+    const std::size_t i =
+        (static_cast<std::size_t>(action_index) * purpose_names.size() + purpose) * leaf_count +
+        leaf;
+    return CellRange{cells[i].begin, cells[i].split, cells[i + 1].begin};
   }
   std::int64_t retention_for(std::uint32_t purpose, std::uint32_t leaf) const {
     return retention[static_cast<std::size_t>(purpose) * leaf_count + leaf];

@@ -113,7 +113,7 @@ class PolicyCompiler {
       const auto* r = std::get_if<lang::Rule>(&stmts[i].node);
       if (!r) continue;
       CompiledRule rule;
-      rule.id = syms_.rule_ids[i];
+      out_->rule_ids.push_back(syms_.rule_ids[i]);
       rule.is_deny = r->effect == lang::Effect::kDeny;
       rule.actions = r->action == lang::Action::kRead    ? kActionRead
                      : r->action == lang::Action::kShare ? kActionShare
@@ -230,18 +230,18 @@ class PolicyCompiler {
     visit([&](std::size_t, bool is_deny, std::size_t c, std::uint32_t) {
       (is_deny ? deny_count : allow_count)[c]++;
     });
-    out_->cells.resize(cell_count);
+    out_->cells.resize(cell_count + 1);  // + the sentinel, whose begin ends the last cell
     std::uint32_t offset = 0;
     std::vector<std::uint32_t> deny_next(cell_count), allow_next(cell_count);
     for (std::size_t c = 0; c < cell_count; ++c) {
       Cell& cell = out_->cells[c];
       cell.begin = offset;
       cell.split = offset + deny_count[c];
-      cell.end = cell.split + allow_count[c];
       deny_next[c] = cell.begin;
       allow_next[c] = cell.split;
-      offset = cell.end;
+      offset = cell.split + allow_count[c];
     }
+    out_->cells[cell_count] = Cell{offset, offset};
     out_->entries.resize(offset);
     visit([&](std::size_t r, bool is_deny, std::size_t c, std::uint32_t t) {
       std::uint32_t& next = is_deny ? deny_next[c] : allow_next[c];
