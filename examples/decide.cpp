@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   // The customer opts in to marketing e-mail; the store is consulted on the
   // next decision (the request carries no consent of its own).
   if (auto s = (*store)->grant("1", "marketing", kNow - 86400, std::nullopt, "newsletter-form");
-      !s.is_ok()) {
+      !s.ok()) {
     std::fprintf(stderr, "%s\n", s.message().c_str());
     return 1;
   }

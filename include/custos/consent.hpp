@@ -65,9 +65,8 @@ class CUSTOS_EXPORT ConsentStore {
   // Drops the cache, so writes by other processes are seen.
   void refresh();
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit ConsentStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

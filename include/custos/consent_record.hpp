@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "custos/export.hpp"
 #include "custos/value.hpp"
 
 namespace custos {
@@ -28,8 +29,8 @@ struct ConsentRecord {
 };
 
 // "granted", "withdrawn", "objected"; and back (false for anything else).
-const char* consent_state_name(ConsentState state);
-bool parse_consent_state(const std::string& name, ConsentState* state);
+CUSTOS_EXPORT const char* consent_state_name(ConsentState state);
+CUSTOS_EXPORT bool parse_consent_state(const std::string& name, ConsentState* state);
 
 }  // namespace custos
 

@@ -70,10 +70,9 @@ class CUSTOS_EXPORT PreparedRequest {
   PreparedRequest(const PreparedRequest&) = delete;
   PreparedRequest& operator=(const PreparedRequest&) = delete;
 
-  struct Impl;
-
  private:
   friend class Engine;
+  struct Impl;
   static constexpr std::size_t kHotBytes = 192;
   alignas(8) unsigned char hot_[kHotBytes];  // a detail::PreparedHot (engine.cpp)
   std::unique_ptr<Impl> impl_;               // the rest, and storage for what hot_ points to
@@ -105,9 +104,8 @@ class CUSTOS_EXPORT Engine {
   // the transform cannot handle becomes NULL).
   Value apply(const Transform& transform, const Value& value) const;
 
-  struct Impl;
-
  private:
+  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

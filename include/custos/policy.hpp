@@ -30,7 +30,8 @@ namespace custos {
 
 namespace detail {
 struct CompiledPolicy;
-}
+class PolicyAccess;  // the engine's way in (src/policy/compiled_policy.hpp)
+}  // namespace detail
 
 class CUSTOS_EXPORT Policy {
  public:
@@ -53,11 +54,9 @@ class CUSTOS_EXPORT Policy {
   std::int64_t version() const;
   std::size_t rule_count() const;
 
-  // The compiled form, for the engine. Not API.
-  const detail::CompiledPolicy& compiled() const { return *compiled_; }
-  explicit Policy(std::unique_ptr<const detail::CompiledPolicy> compiled);
-
  private:
+  friend class detail::PolicyAccess;
+  CUSTOS_NO_EXPORT explicit Policy(std::unique_ptr<const detail::CompiledPolicy> compiled);
   std::unique_ptr<const detail::CompiledPolicy> compiled_;
 };
 

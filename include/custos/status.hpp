@@ -10,10 +10,17 @@
 //   if (!text.ok()) { log(text.status().message()); return; }
 //   use(*text);
 //
+// Both say `ok()`. Reading the value of a Result that holds an error is a
+// bug in the caller, not a condition to handle: value(), `*` and `->` then
+// print the error to stderr and abort the process (they never throw, and
+// never return a default value that could be mistaken for data).
+//
 // Thread-safety: plain values; copy freely.
 #ifndef CUSTOS_STATUS_HPP
 #define CUSTOS_STATUS_HPP
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <variant>
@@ -36,9 +43,7 @@ class [[nodiscard]] Status {
   Status() = default;  // ok
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
-  static Status ok() { return Status(); }
-
-  bool is_ok() const { return code_ == StatusCode::kOk; }
+  bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
 
@@ -53,7 +58,7 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : state_(std::move(status)) {
-    if (std::get<Status>(state_).is_ok()) {
+    if (std::get<Status>(state_).ok()) {
       state_ = Status(StatusCode::kInternal, "Result constructed from an ok Status");
     }
   }
@@ -62,15 +67,30 @@ class [[nodiscard]] Result {
   // The error; an ok Status when the Result holds a value.
   Status status() const { return ok() ? Status() : std::get<Status>(state_); }
 
-  T& value() & { return std::get<T>(state_); }
-  const T& value() const& { return std::get<T>(state_); }
-  T&& value() && { return std::get<T>(std::move(state_)); }
+  // REQUIRES: ok(). Otherwise prints the error and aborts.
+  T& value() & { return *checked(); }
+  const T& value() const& { return *checked(); }
+  T&& value() && { return std::move(*checked()); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
  private:
+  T* checked() {
+    if (T* value = std::get_if<T>(&state_)) return value;
+    fail();
+  }
+  const T* checked() const {
+    if (const T* value = std::get_if<T>(&state_)) return value;
+    fail();
+  }
+  [[noreturn]] void fail() const {
+    std::fprintf(stderr, "custos: value() of a Result that holds an error: %s\n",
+                 std::get<Status>(state_).message().c_str());
+    std::abort();
+  }
+
   std::variant<T, Status> state_;
 };
 

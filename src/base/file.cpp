@@ -52,7 +52,7 @@ Status write_file_atomic(const std::string& path, const std::string& content) {
     std::remove(temp.c_str());
     return Status(StatusCode::kIoError, path + ": cannot replace: " + ec.message());
   }
-  return Status::ok();
+  return Status();
 }
 
 }  // namespace custos::detail

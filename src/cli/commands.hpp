@@ -25,18 +25,23 @@ struct Command {
 const std::vector<Command>& commands();
 
 // Parsed command-line arguments: `--name VALUE`, `--name=VALUE`, `--switch`
-// and positionals.
+// and positionals (everything after a lone `--` is positional).
 struct Args {
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;
+  std::map<std::string, std::vector<std::string>> lists;  // repeatable options
   std::vector<std::string> switches;
 
   bool has(const std::string& name) const;
   std::optional<std::string> option(const std::string& name) const;
+  // Every value of a repeatable option, in order.
+  std::vector<std::string> list(const std::string& name) const;
 };
 
 // Returns nothing (after printing a message to stderr) when an argument is
-// not one of `options` (taking a value) or `switches`.
+// not one of `options` (taking a value) or `switches`, or when an option or
+// switch is given twice. An option written `name...` in `options` is
+// repeatable: its values are collected in `lists`.
 std::optional<Args> parse_args(const std::vector<std::string>& args, const char* command,
                                const std::vector<std::string>& options,
                                const std::vector<std::string>& switches);

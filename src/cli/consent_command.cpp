@@ -90,7 +90,7 @@ int run_consent(const std::vector<std::string>& raw) {
   }
   record.source = args->option("source").value_or("");
   const Status s = (*store)->append(*subject, record);
-  if (!s.is_ok()) {
+  if (!s.ok()) {
     std::fprintf(stderr, "custos consent: %s\n", s.message().c_str());
     return kExitBadInput;
   }

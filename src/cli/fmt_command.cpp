@@ -45,7 +45,7 @@ int run_fmt(const std::vector<std::string>& raw) {
   if (args->has("write")) {
     if (formatted == file.text()) return kExitOk;
     const Status s = detail::write_file_atomic(path, formatted);
-    if (!s.is_ok()) {
+    if (!s.ok()) {
       std::fprintf(stderr, "custos fmt: %s\n", s.message().c_str());
       return kExitBadInput;
     }

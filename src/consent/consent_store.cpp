@@ -64,7 +64,7 @@ bool parse_consent_state(const std::string& name, ConsentState* state) {
   return true;
 }
 
-struct ConsentStore::Impl {
+struct CUSTOS_NO_EXPORT ConsentStore::Impl {
   sqlite3* db = nullptr;
   std::string path;
   ConsentOptions options;
@@ -212,7 +212,7 @@ Status ConsentStore::append(std::string_view subject, const ConsentRecord& recor
     updated->push_back(record);
     it->second = std::move(updated);
   }
-  return Status::ok();
+  return Status();
 }
 
 Status ConsentStore::grant(std::string_view subject, std::string_view purpose, Timestamp at,

@@ -27,7 +27,7 @@ Status random_bytes(std::uint8_t* out, std::size_t size) {
   if (size > INT_MAX || RAND_bytes(out, static_cast<int>(size)) != 1) {
     return Status(StatusCode::kInternal, "the system's random number generator failed");
   }
-  return Status::ok();
+  return Status();
 }
 
 std::string to_hex(const std::uint8_t* data, std::size_t size) {

@@ -216,7 +216,7 @@ struct PreparedHot {
 
 // ---- policy swapping ----
 
-struct Engine::Impl {
+struct CUSTOS_NO_EXPORT Engine::Impl {
   EngineOptions options;
   std::uint64_t id = 0;
   std::atomic<std::uint64_t> generation{1};
@@ -311,7 +311,7 @@ Value Engine::apply(const Transform& transform, const Value& value) const {
 template <typename Source>
 void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& input, Source& source,
                           Decision& out, bool explain) const {
-  const detail::CompiledPolicy& cp = policy.compiled();
+  const detail::CompiledPolicy& cp = detail::PolicyAccess::compiled(policy);
   detail::ResolvedRequest rr = input.request;
   rr.now = input.time ? *input.time : options.clock();
   rr.consent = detail::ConsentStatus::kNone;
@@ -366,8 +366,8 @@ Decision Engine::check(const Request& request) const {
   if (!request.categories.empty()) __builtin_prefetch(request.categories.data());
   const Policy& policy = impl_->acquire();
   thread_local detail::Resolution resolution;  // reused: no allocation per check
-  detail::resolve(policy.compiled(), request, resolution);
-  detail::RequestSource source(policy.compiled(), request);
+  detail::resolve(detail::PolicyAccess::compiled(policy), request, resolution);
+  detail::RequestSource source(detail::PolicyAccess::compiled(policy), request);
   Decision out;
   impl_->decide(policy, detail::input_of(resolution, request), source, out, false);
   return out;
@@ -376,8 +376,8 @@ Decision Engine::check(const Request& request) const {
 Decision Engine::explain(const Request& request) const {
   const Policy& policy = impl_->acquire();
   detail::Resolution resolution;
-  detail::resolve(policy.compiled(), request, resolution);
-  detail::RequestSource source(policy.compiled(), request);
+  detail::resolve(detail::PolicyAccess::compiled(policy), request, resolution);
+  detail::RequestSource source(detail::PolicyAccess::compiled(policy), request);
   Decision out;
   impl_->decide(policy, detail::input_of(resolution, request), source, out, true);
   return out;
@@ -389,7 +389,7 @@ Decision Engine::check_json(std::string_view json) const {
 
 // ---- prepared requests ----
 
-struct PreparedRequest::Impl {
+struct CUSTOS_NO_EXPORT PreparedRequest::Impl {
   std::shared_ptr<const Policy> policy;  // the policy the ids belong to
   Request request;
   detail::Resolution resolution;
@@ -418,7 +418,7 @@ PreparedRequest Engine::prepare(const Request& request) const {
     p.policy = impl_->policy;
   }
   p.request = request;
-  const detail::CompiledPolicy& cp = p.policy->compiled();
+  const detail::CompiledPolicy& cp = detail::PolicyAccess::compiled(*p.policy);
   detail::resolve(cp, p.request, p.resolution);
   p.arena.reserve(detail::list_items_in(p.request));
   std::size_t text_bytes = 0;

@@ -18,7 +18,7 @@ constexpr std::size_t kKeyBytes = 32;
 
 Result<std::string> create_key(const std::string& path) {
   std::uint8_t key[kKeyBytes];
-  if (Status s = crypto::random_bytes(key, sizeof key); !s.is_ok()) return s;
+  if (Status s = crypto::random_bytes(key, sizeof key); !s.ok()) return s;
   const std::string text = crypto::to_hex(key, sizeof key) + "\n";
   // O_EXCL: never overwrite a key that appeared meanwhile; 0600: the key is
   // a secret of the service account.

@@ -15,6 +15,7 @@
 
 #include "base/name_table.hpp"
 #include "custos/decision.hpp"
+#include "custos/policy.hpp"
 #include "custos/status.hpp"
 #include "lang/checker.hpp"
 #include "policy/condition.hpp"
@@ -105,6 +106,16 @@ struct CompiledPolicy {
   }
   std::int64_t retention_for(std::uint32_t purpose, std::uint32_t leaf) const {
     return retention[static_cast<std::size_t>(purpose) * leaf_count + leaf];
+  }
+};
+
+// The one door from the engine to a Policy's compiled form, which the
+// public header keeps private.
+class PolicyAccess {
+ public:
+  static const CompiledPolicy& compiled(const Policy& policy) { return *policy.compiled_; }
+  static std::shared_ptr<const Policy> wrap(std::unique_ptr<const CompiledPolicy> compiled) {
+    return std::shared_ptr<const Policy>(new Policy(std::move(compiled)));
   }
 };
 

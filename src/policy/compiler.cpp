@@ -36,7 +36,7 @@ class PolicyCompiler {
     names();
     roles();
     rules();
-    if (Status s = index(); !s.is_ok()) return s;
+    if (Status s = index(); !s.ok()) return s;
     retention();
     out_->category_table = NameTable(out_->category_names);
     out_->purpose_table = NameTable(out_->purpose_names);
@@ -247,7 +247,7 @@ class PolicyCompiler {
       std::uint32_t& next = is_deny ? deny_next[c] : allow_next[c];
       out_->entries[next++] = CellEntry{static_cast<std::uint32_t>(r), t};
     });
-    return Status::ok();
+    return Status();
   }
 
   void retention() {

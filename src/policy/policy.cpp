@@ -43,7 +43,7 @@ Result<std::shared_ptr<const Policy>> Policy::compile(std::string_view text, std
   }
   auto compiled = detail::compile_policy(std::move(analysis.policy));
   if (!compiled.ok()) return compiled.status();
-  return std::shared_ptr<const Policy>(std::make_shared<Policy>(std::move(*compiled)));
+  return detail::PolicyAccess::wrap(std::move(*compiled));
 }
 
 Result<std::shared_ptr<const Policy>> Policy::load(const std::string& path,

@@ -29,10 +29,10 @@ TEST_CASE("consent store: append and read back, in order", "[consent]") {
   auto store = ConsentStore::open(path);
   REQUIRE(store.ok());
   auto& s = **store;
-  REQUIRE(s.grant("c-1", "marketing", 100, std::nullopt, "signup").is_ok());
-  REQUIRE(s.withdraw("c-1", "marketing.pricing", 200, "prefs").is_ok());
-  REQUIRE(s.grant("c-2", "marketing", 150, 9999).is_ok());
-  REQUIRE(s.object("c-1", "analytics", 300).is_ok());
+  REQUIRE(s.grant("c-1", "marketing", 100, std::nullopt, "signup").ok());
+  REQUIRE(s.withdraw("c-1", "marketing.pricing", 200, "prefs").ok());
+  REQUIRE(s.grant("c-2", "marketing", 150, 9999).ok());
+  REQUIRE(s.object("c-1", "analytics", 300).ok());
   auto h = s.history("c-1");
   REQUIRE(h.ok());
   REQUIRE(h->size() == 3);
@@ -57,7 +57,7 @@ TEST_CASE("consent store: the cache follows writes", "[consent]") {
   auto before = s.records("c-1");
   REQUIRE(before.ok());
   CHECK((*before)->empty());
-  REQUIRE(s.grant("c-1", "marketing", 100).is_ok());
+  REQUIRE(s.grant("c-1", "marketing", 100).ok());
   auto after = s.records("c-1");
   REQUIRE(after.ok());
   REQUIRE((*after)->size() == 1);
@@ -70,14 +70,14 @@ TEST_CASE("consent store: history survives reopening; another process's writes a
   {
     auto store = ConsentStore::open(path);
     REQUIRE(store.ok());
-    REQUIRE((*store)->grant("c-1", "marketing", 100).is_ok());
+    REQUIRE((*store)->grant("c-1", "marketing", 100).ok());
   }
   auto reader = ConsentStore::open(path);
   REQUIRE(reader.ok());
   REQUIRE((*(*reader)->records("c-1"))->size() == 1);
   auto writer = ConsentStore::open(path);
   REQUIRE(writer.ok());
-  REQUIRE((*writer)->withdraw("c-1", "marketing", 200).is_ok());
+  REQUIRE((*writer)->withdraw("c-1", "marketing", 200).ok());
   CHECK((*(*reader)->records("c-1"))->size() == 1);  // cached
   (*reader)->refresh();
   CHECK((*(*reader)->records("c-1"))->size() == 2);
@@ -88,7 +88,7 @@ TEST_CASE("consent store: append-only, even through SQL", "[consent]") {
   {
     auto store = ConsentStore::open(path);
     REQUIRE(store.ok());
-    REQUIRE((*store)->grant("c-1", "marketing", 100).is_ok());
+    REQUIRE((*store)->grant("c-1", "marketing", 100).ok());
   }
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
@@ -162,7 +162,7 @@ TEST_CASE("consent store: concurrent readers and a writer", "[consent][threads]"
       }
     });
   }
-  for (int i = 0; i < 200; ++i) REQUIRE(s.grant("c-1", "marketing", i).is_ok());
+  for (int i = 0; i < 200; ++i) REQUIRE(s.grant("c-1", "marketing", i).ok());
   stop = true;
   for (auto& r : readers) r.join();
   CHECK_FALSE(went_backwards);

@@ -56,7 +56,7 @@ int run(const std::string& path, long count, std::uint64_t seed_base) {
           // their expiry, so strip it, as the store would never hold it.
           ConsentRecord copy = r;
           if (copy.state != ConsentState::kGranted) copy.expires.reset();
-          REQUIRE(store->append(c.request.subject->id, copy).is_ok());
+          REQUIRE(store->append(c.request.subject->id, copy).ok());
         }
       }
       options.consent_store = store.get();

@@ -145,12 +145,12 @@ TEST_CASE("engine: the consent store is consulted when the request carries no co
   Engine engine(compile_or_fail(kPolicy), options);
   const Request r = request("marketing", {"contact.email"});
   CHECK(engine.check(r).items[0].reason == Reason::kConsentMissing);
-  REQUIRE((*store)->grant("c-42", "marketing", 1700000000).is_ok());
+  REQUIRE((*store)->grant("c-42", "marketing", 1700000000).ok());
   CHECK(engine.check(r).allowed);
   Decision d;
   engine.check(engine.prepare(r), d);
   CHECK(d.allowed);
-  REQUIRE((*store)->withdraw("c-42", "marketing", 1700000100).is_ok());
+  REQUIRE((*store)->withdraw("c-42", "marketing", 1700000100).ok());
   CHECK(engine.check(r).items[0].reason == Reason::kConsentWithdrawn);
   // Consent in the request overrides the store, even when empty.
   Request own = r;

@@ -1,0 +1,25 @@
+# The `exported_symbols` test: the shared library exports the public API
+# and nothing of Custos's internals (detail, lang, crypto, nested Impl).
+#   cmake -DLIBRARY=path/to/libcustos.so -P exported_symbols.cmake
+execute_process(COMMAND nm -D -C --defined-only ${LIBRARY}
+                OUTPUT_VARIABLE symbols RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "nm failed on ${LIBRARY}")
+endif()
+string(REPLACE "\n" ";" lines "${symbols}")
+set(leaks "")
+set(public 0)
+foreach(line IN LISTS lines)
+  if(line MATCHES "custos::(detail|lang|crypto|cli)::" OR line MATCHES "::Impl::")
+    string(APPEND leaks "  ${line}\n")
+  elseif(line MATCHES " custos::(Engine|Policy|ConsentStore)::")
+    math(EXPR public "${public} + 1")
+  endif()
+endforeach()
+if(leaks)
+  message(FATAL_ERROR "libcustos exports internal symbols:\n${leaks}")
+endif()
+if(public LESS 10)
+  message(FATAL_ERROR "libcustos exports too little of its public API (${public} symbols)")
+endif()
+message(STATUS "exported symbols ok: ${public} of Engine, Policy and ConsentStore")
