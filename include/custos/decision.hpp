@@ -12,11 +12,15 @@
 #ifndef CUSTOS_DECISION_HPP
 #define CUSTOS_DECISION_HPP
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "custos/export.hpp"
+#include "custos/limits.hpp"
+#include "custos/transform.hpp"
 
 namespace custos {
 
@@ -43,17 +47,6 @@ enum class Reason : std::uint8_t {
 // "bad_request", "denied_by_rule", ... ("" for kNone).
 CUSTOS_EXPORT const char* reason_code(Reason reason);
 
-// The form in which an allowed category may be used.
-struct CUSTOS_EXPORT Transform {
-  enum class Kind : std::uint8_t { kPlain, kHash, kMask, kTruncate, kYear, kRound };
-  Kind kind = Kind::kPlain;
-  std::int64_t argument = 0;  // N of truncate(N) and round(N)
-
-  // As written in a policy: "plain", "hash", "truncate(3)".
-  std::string to_string() const;
-  bool operator==(const Transform& o) const { return kind == o.kind && argument == o.argument; }
-};
-
 // One step of an explanation: a candidate rule and what became of it.
 struct Explained {
   std::string category;  // the leaf category it was considered for
@@ -71,10 +64,26 @@ struct CUSTOS_EXPORT Decision {
     std::vector<Explained> explanation;  // filled by Engine::explain only
   };
 
+  // The policy that decided: its header's name and version and the SHA-256
+  // of its text, so a decision (and its audit entry) names exactly the text
+  // that made it.
+  // Held inline (names are capped by limits::kMaxPolicyNameBytes), so filling
+  // it never allocates, on any path.
+  struct CUSTOS_EXPORT PolicyId {
+    std::array<char, limits::kMaxPolicyNameBytes + 1> name_chars{};  // NUL-terminated
+    std::int64_t version = 0;
+    std::array<std::uint8_t, 32> sha256{};  // the raw digest
+
+    std::string_view name() const { return name_chars.data(); }
+    std::string sha256_hex() const;  // 64 lowercase hex digits
+  };
+
   bool allowed = false;
   std::vector<Item> items;
+  PolicyId policy;
 
-  // {"allowed": ..., "items": [...]}; `explain` adds each item's explanation.
+  // {"allowed": ..., "items": [...], "policy": {"name", "version", "sha256"}};
+  // `explain` adds each item's explanation.
   std::string to_json(bool explain = false) const;
 };
 

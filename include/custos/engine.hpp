@@ -19,6 +19,12 @@
 // many threads and take no lock; reload() may run concurrently with them
 // and swaps the policy atomically: each check sees the old or the new
 // policy, never a mix.
+//
+// Memory: each thread caches the policies of the last 4 engines it used, so
+// a check costs no lock and no shared reference count. A policy replaced by
+// reload() (or an engine destroyed) is freed once every thread that used it
+// has checked again on that engine or used 4 other engines since; until then
+// at most 4 policies per thread stay alive.
 #ifndef CUSTOS_ENGINE_HPP
 #define CUSTOS_ENGINE_HPP
 
@@ -45,6 +51,16 @@ struct EngineOptions {
   // Consulted for requests that carry no consent records. Not owned; must
   // outlive the engine. Default: none (no records, so consent is missing).
   const ConsentStore* consent_store = nullptr;
+  // Whether a request may carry its own context.time, standing in for the
+  // clock. Default: false, and such a request is denied bad_request, since a
+  // request dated 0001 would escape retention and consent expiry. Turn it on
+  // for policy tests (`custos eval` and `custos test` do).
+  bool trust_request_time = false;
+  // Whether a request may carry the subject's consent records
+  // (subject.consent), standing in for the consent store. Default: false,
+  // and such a request is denied bad_request, since it could grant its own
+  // consent. Turn it on for apps that keep consent elsewhere, and for tests.
+  bool trust_request_consent = false;
   // Secret key of the `hash` transform (HMAC-SHA256); at least 16 bytes.
   // Default: empty, and hashing fails closed (the value becomes NULL). Load
   // it with load_pseudonym_key().

@@ -32,10 +32,23 @@ inline constexpr std::size_t kMaxStatements = 1'000'000;
 // documents.
 inline constexpr std::size_t kMaxStringBytes = 4096;
 
+// Longest policy name (`policy "NAME" version N`), in bytes. Every decision
+// and audit entry carries the name inline, so filling a decision never
+// allocates; names are identifiers such as "acme-crm", not sentences.
+inline constexpr std::size_t kMaxPolicyNameBytes = 64;
+
 // Longest name (bytes, all dotted parts together) and most parts in a dotted
 // name. Hierarchy walks are linear in the number of parts.
 inline constexpr std::size_t kMaxNameBytes = 256;
 inline constexpr std::size_t kMaxNameParts = 16;
+
+// Most roles in one policy, and the deepest chain of role inheritance. A
+// decision holds the actor's roles as a bit set of this many bits, and each
+// role's inherited roles are precomputed: 4,096 roles cost at most 2 MiB.
+// Roles are job functions, not people; 300,000 role lines once exhausted
+// memory here.
+inline constexpr std::size_t kMaxRoles = 4096;
+inline constexpr std::size_t kMaxRoleDepth = 64;
 
 // Most items in one list (names in a declaration, categories in a rule,
 // elements of a list literal).

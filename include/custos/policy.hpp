@@ -52,6 +52,8 @@ class CUSTOS_EXPORT Policy {
 
   const std::string& name() const;  // from `policy "NAME" version N`
   std::int64_t version() const;
+  // SHA-256 of the policy text, 64 lowercase hex digits: which text decided.
+  const std::string& sha256() const;
   std::size_t rule_count() const;
 
  private:

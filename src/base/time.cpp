@@ -1,5 +1,6 @@
 #include "base/time.hpp"
 
+#include <chrono>
 #include <cstdio>
 
 namespace custos::detail {
@@ -150,6 +151,12 @@ std::int64_t year_of(UnixSeconds t) {
   unsigned m, d;
   civil_from_days(days, &y, &m, &d);
   return y;
+}
+
+UnixSeconds now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace custos::detail

@@ -22,6 +22,10 @@ std::optional<UnixSeconds> parse_rfc3339(std::string_view text);
 // datetime(), UTC, optional fraction) or `YYYY-MM-DD` (midnight UTC).
 std::optional<UnixSeconds> parse_stored_time(std::string_view text);
 
+// The system clock, UTC, in whole seconds: the default clock of the engine
+// and of the CLI.
+UnixSeconds now_unix();
+
 // `2026-11-28T12:00:00Z`.
 std::string format_rfc3339(UnixSeconds t);
 

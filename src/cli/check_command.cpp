@@ -7,6 +7,7 @@
 #include "cli/schema.hpp"
 #include "custos/limits.hpp"
 #include "lang/checker.hpp"
+#include "policy/compiled_policy.hpp"
 
 namespace custos::cli {
 namespace {
@@ -76,6 +77,13 @@ int run_check(const std::vector<std::string>& raw) {
     if (!analysis.policy) {
       std::fprintf(stderr, "%s: %s, %s\n", path.c_str(), plural(errors, "error").c_str(),
                    plural(warnings, "warning").c_str());
+      exit_code = kExitBadInput;
+      continue;
+    }
+    // A policy that checks may still be too large to compile (limits.hpp):
+    // say so here, not first when an engine loads it.
+    if (auto compiled = detail::compile_policy(*analysis.policy); !compiled.ok()) {
+      std::fprintf(stderr, "%s: error: %s\n", path.c_str(), compiled.status().message().c_str());
       exit_code = kExitBadInput;
       continue;
     }

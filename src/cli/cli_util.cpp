@@ -1,6 +1,5 @@
 #include "cli/cli_util.hpp"
 
-#include <chrono>
 #include <cstdio>
 
 #include "base/time.hpp"
@@ -29,12 +28,6 @@ std::optional<Timestamp> parse_time_option(const std::string& text, const char* 
                  command, option, text.c_str());
   }
   return t;
-}
-
-Timestamp now_utc() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace custos::cli

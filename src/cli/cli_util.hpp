@@ -18,6 +18,4 @@ std::shared_ptr<const Policy> load_policy_or_report(const std::string& path);
 std::optional<Timestamp> parse_time_option(const std::string& text, const char* command,
                                            const char* option);
 
-Timestamp now_utc();
-
 }  // namespace custos::cli

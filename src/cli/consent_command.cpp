@@ -77,7 +77,7 @@ int run_consent(const std::vector<std::string>& raw) {
   ConsentRecord record;
   record.purpose = *args->option("purpose");
   record.state = state;
-  record.at = now_utc();
+  record.at = detail::now_unix();
   if (const auto at = args->option("at")) {
     const auto t = parse_time_option(*at, "consent", "at");
     if (!t) return kExitBadInput;

@@ -36,7 +36,10 @@ int run_eval(const std::vector<std::string>& raw) {
     request_text = std::move(*text);
   }
 
+  // A policy author's tool: requests date themselves and may carry consent.
   EngineOptions options;
+  options.trust_request_time = true;
+  options.trust_request_consent = true;
   std::unique_ptr<ConsentStore> store;
   if (const auto path = args->option("consent-store")) {
     ConsentOptions consent_options;

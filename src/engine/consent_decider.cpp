@@ -1,4 +1,5 @@
 // The deciding consent record (LANGUAGE.md section 6).
+#include "base/hierarchy.hpp"
 #include "engine/evaluator.hpp"
 
 namespace custos::detail {
@@ -18,6 +19,16 @@ int severity(ConsentState s) {
   return 2;
 }
 
+// Two records for one purpose at one time: objected > withdrawn > granted,
+// and among grants the one that expires first (no expiry: never). Fail
+// closed: with a grant that has already expired, the result is no consent.
+bool more_restrictive(const ResolvedConsent& a, const ResolvedConsent& b) {
+  if (severity(a.state) != severity(b.state)) return severity(a.state) > severity(b.state);
+  if (a.state != ConsentState::kGranted) return false;
+  if (!a.expires) return false;
+  return !b.expires || *a.expires < *b.expires;
+}
+
 }  // namespace
 
 ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpose,
@@ -27,18 +38,16 @@ ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpo
   for (const auto& r : records) {
     if (r.at > now) continue;  // not yet in force
     // Only records for the purpose itself or one of its ancestors count.
-    bool applies = false;
-    for (std::int32_t p = static_cast<std::int32_t>(purpose); p >= 0 && !applies;
-         p = policy.purpose_parent[static_cast<std::size_t>(p)]) {
-      applies = static_cast<std::uint32_t>(p) == r.purpose;
+    const auto parent_of = [&policy](int p) {
+      return policy.purpose_parent[static_cast<std::size_t>(p)];
+    };
+    if (!is_ancestor_or_self(parent_of, static_cast<int>(r.purpose), static_cast<int>(purpose))) {
+      continue;
     }
-    if (!applies) continue;
     const int depth = policy.purpose_depth[r.purpose];
-    const bool better = !decider || r.at > decider->at ||
-                        (r.at == decider->at &&
-                         (depth > decider_depth || (depth == decider_depth &&
-                                                    severity(r.state) > severity(decider->state))));
-    if (better) {
+    if (!decider || r.at > decider->at ||
+        (r.at == decider->at &&
+         (depth > decider_depth || (depth == decider_depth && more_restrictive(r, *decider))))) {
       decider = &r;
       decider_depth = depth;
     }

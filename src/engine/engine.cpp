@@ -4,11 +4,11 @@
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cstring>
 #include <mutex>
 
 #include "base/small_vector.hpp"
+#include "base/time.hpp"
 #include "custos/consent.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/transform.hpp"
@@ -16,12 +16,6 @@
 namespace custos {
 namespace detail {
 namespace {
-
-Timestamp system_clock_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 const Attributes* attributes_of(const Request& r, lang::AttributeRoot root) {
   switch (root) {
@@ -283,7 +277,7 @@ std::shared_ptr<const Policy> or_empty(std::shared_ptr<const Policy> policy) {
 Engine::Engine(std::shared_ptr<const Policy> policy, EngineOptions options)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
-  if (!impl_->options.clock) impl_->options.clock = detail::system_clock_now;
+  if (!impl_->options.clock) impl_->options.clock = detail::now_unix;
   impl_->id = next_engine_id.fetch_add(1);
   impl_->policy = or_empty(std::move(policy));
 }
@@ -313,7 +307,14 @@ void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& inp
                           Decision& out, bool explain) const {
   const detail::CompiledPolicy& cp = detail::PolicyAccess::compiled(policy);
   detail::ResolvedRequest rr = input.request;
-  rr.now = input.time ? *input.time : options.clock();
+  // A request may date itself and carry its own consent only when the app
+  // says it trusts that (tests, apps that keep consent elsewhere). Otherwise
+  // a request dated 0001 would escape retention, and one carrying a grant
+  // would consent for its subject: deny it, bad_request.
+  const bool untrusted_time = input.time && !options.trust_request_time;
+  const bool untrusted_consent = input.consent_in_request && !options.trust_request_consent;
+  if (untrusted_time || untrusted_consent) rr.malformed = true;
+  rr.now = input.time && !untrusted_time ? *input.time : options.clock();
   rr.consent = detail::ConsentStatus::kNone;
   rr.consent_failed = false;
   if (!rr.malformed && rr.purpose >= 0) {
@@ -331,6 +332,12 @@ void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& inp
       }
     }
   }
+  // Which policy decided, for the caller and the audit log; all inline.
+  out.policy.name_chars = cp.name_chars;
+  out.policy.version = cp.version;
+  out.policy.sha256 = cp.sha256;
+  thread_local detail::ConditionMemo memo;
+  memo.begin(cp.conditions.size());
   thread_local std::vector<detail::RtValue> scratch;
   const std::size_t n = input.category_count;
   out.items.resize(n);
@@ -339,7 +346,15 @@ void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& inp
     Decision::Item& item = out.items[i];
     item.explanation.clear();
     const std::int32_t category = input.categories[i];
-    const detail::Verdict v = detail::decide_item(cp, rr, category, source, scratch,
+    if (explain && i == 0 && (untrusted_time || untrusted_consent)) {
+      item.explanation.push_back(Explained{
+          "", "",
+          untrusted_time ? "bad request: it carries context.time, and this engine does not trust "
+                           "request times (EngineOptions::trust_request_time)"
+                         : "bad request: it carries subject.consent, and this engine does not "
+                           "trust consent in requests (EngineOptions::trust_request_consent)"});
+    }
+    const detail::Verdict v = detail::decide_item(cp, rr, category, source, scratch, memo,
                                                   explain ? &item.explanation : nullptr);
     // A known category's name is the policy's own copy: already in cache.
     item.category.assign(category >= 0 ? cp.category_names[static_cast<std::size_t>(category)]

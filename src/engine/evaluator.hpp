@@ -56,12 +56,48 @@ struct Verdict {
 // Where explanations go (explain() only).
 using Explanation = std::vector<Explained>;
 
+// The conditions already evaluated for the request being decided. A
+// condition depends on the request, never on the category, so each is
+// evaluated at most once per request, however many leaves and items share
+// its rule (an item with 200 leaves once evaluated it 200 times).
+class ConditionMemo {
+ public:
+  // Forgets the previous request; sized for `conditions` conditions.
+  // Allocates only when a policy with more conditions than before arrives.
+  void begin(std::size_t conditions) {
+    for (std::uint32_t c : touched_) state_[c] = kUnknown;
+    touched_.clear();
+    if (state_.size() < conditions) {
+      state_.resize(conditions, kUnknown);
+      errors_.resize(conditions);
+      touched_.reserve(conditions);
+    }
+  }
+  // The result of condition `c`, evaluating it with `evaluate(EvalError*)`
+  // the first time.
+  template <typename Evaluate>
+  EvalResult get(std::uint32_t c, EvalError* error, Evaluate&& evaluate) {
+    if (state_[c] == kUnknown) {
+      state_[c] = static_cast<std::uint8_t>(evaluate(&errors_[c]));
+      touched_.push_back(c);
+    }
+    *error = errors_[c];
+    return static_cast<EvalResult>(state_[c]);
+  }
+
+ private:
+  static constexpr std::uint8_t kUnknown = 0xFF;
+  std::vector<std::uint8_t> state_;  // EvalResult, or kUnknown
+  std::vector<EvalError> errors_;
+  std::vector<std::uint32_t> touched_;
+};
+
 // Decides one request item: category id `category` (-1: unknown).
 // `Source` gives the condition machine its attribute values.
 template <typename Source>
 Verdict decide_item(const CompiledPolicy& policy, const ResolvedRequest& request,
                     std::int32_t category, Source& source, std::vector<RtValue>& scratch,
-                    Explanation* explanation);
+                    ConditionMemo& memo, Explanation* explanation);
 
 }  // namespace custos::detail
 

@@ -6,10 +6,10 @@ namespace eval {
 
 inline bool role_matches(const CompiledPolicy& policy, const CompiledRule& rule,
                          const std::uint64_t* held) {
-  if (rule.any_role) return true;
-  const std::uint64_t* mask = &policy.role_masks[rule.roles];
-  for (std::uint32_t w = 0; w < policy.role_words; ++w) {
-    if (mask[w] & held[w]) return true;
+  if (rule.role_count == CompiledRule::kAnyRole) return true;
+  const std::uint32_t* roles = policy.role_lists.data() + rule.role_begin;
+  for (std::uint32_t i = 0; i < rule.role_count; ++i) {
+    if ((held[roles[i] / 64] >> (roles[i] % 64)) & 1) return true;
   }
   return false;
 }
@@ -38,14 +38,16 @@ inline Reason consent_reason(ConsentStatus status) {
 template <typename Source>
 Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request,
                     std::uint32_t leaf, Source& source, std::vector<RtValue>& scratch,
-                    Explanation* explanation) {
+                    ConditionMemo& memo, Explanation* explanation) {
   const auto purpose = static_cast<std::uint32_t>(request.purpose);
   const CellRange cell = policy.cell(request.action, purpose, leaf);
   const CellEntry* entries = policy.entries.data();
   const auto evaluate_rule = [&](const CompiledRule& rule, EvalError* error) {
     if (rule.condition < 0) return EvalResult::kTrue;
-    return evaluate(policy.conditions[static_cast<std::size_t>(rule.condition)], source,
-                    request.now, scratch, error);
+    const auto c = static_cast<std::uint32_t>(rule.condition);
+    return memo.get(c, error, [&](EvalError* e) {
+      return evaluate(policy.conditions[c], source, request.now, scratch, e);
+    });
   };
   const auto outcome_of = [&](EvalResult r, const EvalError& error, const char* holds) {
     if (r == EvalResult::kTrue) return std::string(holds);
@@ -170,7 +172,7 @@ Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request
 template <typename Source>
 Verdict decide_item(const CompiledPolicy& policy, const ResolvedRequest& request,
                     std::int32_t category, Source& source, std::vector<RtValue>& scratch,
-                    Explanation* explanation) {
+                    ConditionMemo& memo, Explanation* explanation) {
   if (request.malformed) return Verdict{Reason::kBadRequest, -1, 0};
   if (request.purpose < 0) return Verdict{Reason::kUnknownPurpose, -1, 0};
   if (category < 0) return Verdict{Reason::kUnknownCategory, -1, 0};
@@ -178,14 +180,14 @@ Verdict decide_item(const CompiledPolicy& policy, const ResolvedRequest& request
   const std::int32_t leaf = policy.leaf_index[static_cast<std::size_t>(category)];
   if (leaf >= 0) {
     return eval::decide_leaf(policy, request, static_cast<std::uint32_t>(leaf), source, scratch,
-                             explanation);
+                             memo, explanation);
   }
   // A category with descendants: all leaves must be allowed; the least
   // revealing transform wins, ties to the first leaf.
   Verdict chosen;
   int chosen_tier = 3;
   for (std::uint32_t l : policy.leaves_of[static_cast<std::size_t>(category)]) {
-    const Verdict v = eval::decide_leaf(policy, request, l, source, scratch, explanation);
+    const Verdict v = eval::decide_leaf(policy, request, l, source, scratch, memo, explanation);
     if (v.reason != Reason::kNone) return v;
     const int tier = transform_tier(policy.transforms[v.transform]);
     if (tier < chosen_tier) {

@@ -300,6 +300,16 @@ std::string Request::to_json() const {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+std::string Decision::PolicyId::sha256_hex() const {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(64, '0');
+  for (std::size_t i = 0; i < sha256.size(); ++i) {
+    out[2 * i] = kDigits[sha256[i] >> 4];
+    out[2 * i + 1] = kDigits[sha256[i] & 15];
+  }
+  return out;
+}
+
 std::string Decision::to_json(bool explain) const {
   nlohmann::ordered_json j;
   j["allowed"] = allowed;
@@ -327,6 +337,9 @@ std::string Decision::to_json(bool explain) const {
     }
     j["items"].push_back(i);
   }
+  j["policy"] = {{"name", std::string(policy.name())},
+                 {"version", policy.version},
+                 {"sha256", policy.sha256_hex()}};
   // Invalid UTF-8 in a category name must not throw: replace it.
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }

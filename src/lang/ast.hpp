@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "custos/transform.hpp"
 #include "lang/source.hpp"
 #include "lang/token.hpp"
 
@@ -39,13 +40,18 @@ enum class Basis : std::uint8_t {
 };
 
 enum class Effect : std::uint8_t { kAllow, kDeny };
-enum class Action : std::uint8_t { kRead, kShare, kUse };
 
-enum class TransformKind : std::uint8_t { kPlain, kHash, kMask, kTruncate, kYear, kRound };
+// The one encoding of actions, from the parser to the compiled rules: a set
+// of bits, so `use` is `read | share` and a rule covers a request's action
+// when they share a bit.
+enum class Action : std::uint8_t { kRead = 1, kShare = 2, kUse = 3 };
+inline bool covers(Action rule, Action request) {
+  return (static_cast<std::uint8_t>(rule) & static_cast<std::uint8_t>(request)) != 0;
+}
 
-struct Transform {
-  TransformKind kind = TransformKind::kPlain;
-  std::int64_t argument = 0;  // N of truncate(N) / round(N)
+// `as hash`, `as truncate(3)`: the public Transform and where it was written.
+struct TransformNode {
+  Transform value;
   Span span;
 };
 
@@ -143,7 +149,7 @@ struct AttributeDecl {
 
 struct CategoryItem {
   Name name;  // `*` is written as name.text == "*"
-  std::optional<Transform> transform;
+  std::optional<TransformNode> transform;
 };
 
 struct Rule {

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "base/hierarchy.hpp"
 #include "base/text.hpp"
 #include "custos/limits.hpp"
 #include "lang/diagnostics.hpp"
@@ -21,18 +22,20 @@ std::string quote(std::string_view s) {
   return "`" + std::string(s) + "`";
 }
 
+// The parent function of a hierarchy, for base/hierarchy.hpp.
+auto parent_in(const std::vector<HierarchyNode>& nodes) {
+  return [&nodes](int n) { return nodes[static_cast<std::size_t>(n)].parent; };
+}
+
 // Ancestors-or-self of a node, nearest first.
 std::vector<int> lineage(const std::vector<HierarchyNode>& nodes, int id) {
   std::vector<int> out;
-  for (int n = id; n >= 0; n = nodes[n].parent) out.push_back(n);
+  detail::for_each_lineage(parent_in(nodes), id, [&](int n) { out.push_back(n); });
   return out;
 }
 
 bool covers(const std::vector<HierarchyNode>& nodes, int ancestor, int node) {
-  for (int n = node; n >= 0; n = nodes[n].parent) {
-    if (n == ancestor) return true;
-  }
-  return false;
+  return detail::is_ancestor_or_self(parent_in(nodes), ancestor, node);
 }
 
 class Checker {
@@ -60,6 +63,8 @@ class Checker {
   }
 
   Symbols take_symbols() { return std::move(syms_); }
+  std::vector<ResolvedRule> take_rules() { return std::move(rules_); }
+  std::vector<ResolvedRetain> take_retains() { return std::move(retains_); }
   const PolicyHeader* header() const { return header_; }
 
  private:
@@ -82,6 +87,13 @@ class Checker {
       if (h->name.empty()) {
         sink_.error("E015", h->name_span, "a policy needs a name",
                     "write `policy \"NAME\" version N`");
+      } else if (h->name.size() > limits::kMaxPolicyNameBytes) {
+        // Decisions and audit entries carry the name inline.
+        sink_.error(
+            "E015", h->name_span,
+            "a policy name is at most " + std::to_string(limits::kMaxPolicyNameBytes) + " bytes",
+            "the name identifies the policy in decisions and audit entries: keep it "
+            "short, like `acme-crm`");
       }
       if (h->version < 1) {
         sink_.error("E015", h->version_span, "a policy version is an integer of at least 1");
@@ -110,6 +122,14 @@ class Checker {
       const auto dot = name.text.find('.', start);
       const std::string prefix = name.text.substr(0, dot);
       const bool last = dot == std::string::npos;
+      // A name past the limits has its error from the lexer already. Its
+      // prefixes within the limits are declared (no cascade of "undeclared"
+      // errors), the rest are not: a 32,000-part name in a 64 KB file once
+      // took 2 GB that way.
+      if (prefix.size() > limits::kMaxNameBytes ||
+          static_cast<std::size_t>(depth) + 1 > limits::kMaxNameParts) {
+        return -1;
+      }
       auto [it, inserted] = ids.emplace(prefix, static_cast<int>(nodes.size()));
       if (inserted) {
         HierarchyNode n;
@@ -144,7 +164,7 @@ class Checker {
       if (auto* d = std::get_if<CategoryDecl>(&stmt.node)) {
         for (const auto& n : d->names) {
           const int id = declare_node(syms_.categories, syms_.category_ids, n, "category");
-          if (d->sensitive) syms_.categories[id].sensitive = true;
+          if (id >= 0 && d->sensitive) syms_.categories[id].sensitive = true;
         }
       } else if (auto* d = std::get_if<PurposeDecl>(&stmt.node)) {
         std::optional<Basis> basis;
@@ -162,12 +182,22 @@ class Checker {
         }
         for (const auto& n : d->names) {
           const int id = declare_node(syms_.purposes, syms_.purpose_ids, n, "purpose");
+          if (id < 0) continue;
           if (basis) syms_.purposes[id].own_basis = *basis;
           // A bad basis name already has an error; do not add "no basis".
           if (d->basis && !basis) syms_.purposes[id].own_basis = Basis::kContract;
         }
       } else if (auto* d = std::get_if<RoleDecl>(&stmt.node)) {
         for (const auto& n : d->names) {
+          if (syms_.roles.size() >= limits::kMaxRoles) {
+            if (!too_many_roles_) {
+              sink_.error("E012", n.span,
+                          "too many roles (limit: " + std::to_string(limits::kMaxRoles) + ")",
+                          "roles are job functions, not people: group the people by function");
+              too_many_roles_ = true;
+            }
+            break;
+          }
           auto [it, inserted] =
               syms_.role_ids.emplace(n.text, static_cast<int>(syms_.roles.size()));
           if (!inserted) {
@@ -218,13 +248,16 @@ class Checker {
         if (id >= 0) parents.push_back(id);
       }
       for (const auto& n : d->names) {
-        auto& node = syms_.roles[syms_.role_ids.at(n.text)];
+        const auto it = syms_.role_ids.find(n.text);
+        if (it == syms_.role_ids.end()) continue;  // past the role limit
+        auto& node = syms_.roles[static_cast<std::size_t>(it->second)];
         if (node.declared.begin != n.span.begin) continue;  // a duplicate
         node.parents = parents;
       }
     }
     // Cycle detection: iterative depth-first search (role chains may be long).
     enum : char { kWhite, kGrey, kBlack };
+    bool has_cycle = false;
     std::vector<char> color(syms_.roles.size(), kWhite);
     for (std::size_t start = 0; start < syms_.roles.size(); ++start) {
       if (color[start] != kWhite) continue;
@@ -250,9 +283,51 @@ class Checker {
           sink_.error("E026", syms_.roles[node].declared, "role inheritance has a cycle: " + path,
                       "a role cannot inherit from itself, directly or through others");
           color[parent] = kBlack;  // report each cycle once
+          has_cycle = true;
         } else if (color[parent] == kWhite) {
           color[parent] = kGrey;
           stack.push_back({parent, 0});
+        }
+      }
+    }
+    if (!has_cycle) check_role_depth();
+  }
+
+  // The longest inheritance chain must stay within limits::kMaxRoleDepth:
+  // every decision and the compiler walk it. Depths are computed parents
+  // first, without recursion, once per role.
+  void check_role_depth() {
+    const std::size_t n = syms_.roles.size();
+    std::vector<int> depth(n, -1);
+    for (std::size_t start = 0; start < n; ++start) {
+      std::vector<int> stack{static_cast<int>(start)};
+      while (!stack.empty()) {
+        const int r = stack.back();
+        if (depth[static_cast<std::size_t>(r)] >= 0) {
+          stack.pop_back();
+          continue;
+        }
+        int deepest = 0;
+        bool ready = true;
+        for (int p : syms_.roles[static_cast<std::size_t>(r)].parents) {
+          const int d = depth[static_cast<std::size_t>(p)];
+          if (d < 0) {
+            stack.push_back(p);
+            ready = false;
+          } else {
+            deepest = std::max(deepest, d + 1);
+          }
+        }
+        if (!ready) continue;
+        depth[static_cast<std::size_t>(r)] = deepest;
+        stack.pop_back();
+        if (static_cast<std::size_t>(deepest) + 1 > limits::kMaxRoleDepth) {
+          sink_.error("E012", syms_.roles[static_cast<std::size_t>(r)].declared,
+                      "role " + quote(syms_.roles[static_cast<std::size_t>(r)].name) +
+                          " inherits through more than " + std::to_string(limits::kMaxRoleDepth) +
+                          " levels of roles",
+                      "flatten the role hierarchy");
+          return;  // one report is enough
         }
       }
     }
@@ -272,19 +347,25 @@ class Checker {
   }
 
   // ---- name resolution ----
-  static std::vector<std::string> names_of(const std::unordered_map<std::string, int>& ids) {
-    std::vector<std::string> out;
-    out.reserve(ids.size());
-    for (const auto& [name, id] : ids) out.push_back(name);
-    std::sort(out.begin(), out.end());
-    return out;
+  // The declared names of one namespace, sorted, for did-you-mean hints;
+  // built once (every name is declared before any is resolved).
+  const std::vector<std::string>& names_of(const std::unordered_map<std::string, int>& ids) {
+    auto [it, inserted] = sorted_names_.try_emplace(&ids);
+    if (inserted) {
+      it->second.reserve(ids.size());
+      for (const auto& [name, id] : ids) it->second.push_back(name);
+      std::sort(it->second.begin(), it->second.end());
+    }
+    return it->second;
   }
 
   int resolve(const std::unordered_map<std::string, int>& ids, const Name& name, const char* id,
               const char* what) {
     const auto it = ids.find(name.text);
     if (it != ids.end()) return it->second;
-    const std::string guess = detail::closest_match(name.text, names_of(ids));
+    // Past the cap the diagnostic is only counted: skip the hint's search.
+    const std::string guess =
+        sink_.full() ? std::string() : detail::closest_match(name.text, names_of(ids));
     sink_.error(id, name.span, std::string("undeclared ") + what + " " + quote(name.text),
                 guess.empty() ? std::string("declare it with `") + what + " " + name.text + "`"
                               : "did you mean " + quote(guess) + "?");
@@ -314,27 +395,61 @@ class Checker {
     }
     syms_.rule_ids[index] = id;
 
-    resolve_list(r.roles, &Checker::resolve_role);
+    ResolvedRule resolved;
+    resolved.id = id;
+    resolved.effect = r.effect;
+    resolved.action = r.action;
+    resolved.any_role = r.roles.star;
+    for (const auto& n : r.roles.names) resolved.roles.push_back(resolve_role(n));
+    std::map<int, Span> listed;  // category id -> first item naming it
     for (const auto& item : r.categories) {
-      if (!r.all_categories) resolve_category(item.name);
+      ResolvedRule::Item resolved_item;
+      if (item.transform) resolved_item.transform = item.transform->value;
+      if (!r.all_categories) {
+        resolved_item.category = resolve_category(item.name);
+        if (resolved_item.category >= 0) {
+          resolved_item.depth = syms_.categories[resolved_item.category].depth;
+          auto [it, inserted] = listed.emplace(resolved_item.category, item.name.span);
+          if (!inserted) {
+            // Two items for one category leave its transform to the reader's
+            // guess; say which to keep.
+            sink_.error("E034", item.name.span,
+                        "category " + quote(item.name.text) + " is listed twice in this rule",
+                        "list each category once, with the one transform it gets (first at "
+                        "column " +
+                            std::to_string(file_.column_of(it->second.begin)) + ")");
+          }
+        }
+      }
       if (item.transform && r.effect == Effect::kDeny) {
         sink_.error("E030", item.transform->span, "a deny rule cannot transform data",
                     "remove `as ...`: a deny withholds the category entirely");
       }
+      resolved.categories.push_back(resolved_item);
     }
-    resolve_list(r.purposes, &Checker::resolve_purpose);
+    resolved.any_purpose = r.purposes.star;
+    for (const auto& n : r.purposes.names) resolved.purposes.push_back(resolve_purpose(n));
     if (r.when) {
       const Type t = check_expr(*r.when);
       if (t.known() && t != Type{BaseType::kBool, false}) {
         sink_.error("E041", r.when->span,
                     "a `when` condition must be true or false, but this is " + type_name(t));
       }
+      resolved.when = r.when.get();
     }
+    rules_.push_back(std::move(resolved));
   }
 
   void check_retain(const RetainRule& r) {
-    resolve_list(r.categories, &Checker::resolve_category);
-    if (r.purposes) resolve_list(*r.purposes, &Checker::resolve_purpose);
+    ResolvedRetain resolved;
+    resolved.all_categories = r.categories.star;
+    for (const auto& n : r.categories.names) resolved.categories.push_back(resolve_category(n));
+    resolved.purpose_list = r.purposes && !r.purposes->star;
+    if (r.purposes) {
+      for (const auto& n : r.purposes->names) resolved.purposes.push_back(resolve_purpose(n));
+    }
+    resolved.period = r.period.seconds();
+    retains_.push_back(std::move(resolved));
   }
 
   // ---- conditions ----
@@ -707,16 +822,10 @@ class Checker {
   const std::vector<int>& held_roles(int role) {
     auto [it, inserted] = held_cache_.try_emplace(role);
     if (!inserted) return it->second;
-    std::vector<char> seen(syms_.roles.size(), 0);
-    std::vector<int> stack{role};
-    while (!stack.empty()) {
-      const int r = stack.back();
-      stack.pop_back();
-      if (seen[r]) continue;
-      seen[r] = 1;
-      it->second.push_back(r);
-      for (int p : syms_.roles[r].parents) stack.push_back(p);
-    }
+    it->second = detail::reachable(
+        role, syms_.roles.size(), [this](int r) -> const auto& {
+          return syms_.roles[static_cast<std::size_t>(r)].parents;
+        });
     std::sort(it->second.begin(), it->second.end());
     return it->second;
   }
@@ -843,6 +952,10 @@ class Checker {
   const PolicyHeader* header_ = nullptr;
   Span header_span_;
   std::unordered_map<std::string, int> rule_id_lines_;
+  std::vector<ResolvedRule> rules_;
+  std::vector<ResolvedRetain> retains_;
+  bool too_many_roles_ = false;
+  std::unordered_map<const void*, std::vector<std::string>> sorted_names_;
   std::unordered_map<int, std::vector<int>> held_cache_;
 };
 
@@ -940,6 +1053,8 @@ Analysis analyze(std::string name, std::string text, const Schema* schema) {
     policy->name = checker.header()->name;
     policy->version = checker.header()->version;
     policy->symbols = checker.take_symbols();
+    policy->rules = checker.take_rules();
+    policy->retains = checker.take_retains();
     policy->parsed = std::move(parsed);
     policy->source = std::move(source);
     out.policy = std::move(policy);

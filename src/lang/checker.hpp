@@ -65,11 +65,41 @@ struct Symbols {
   std::vector<std::string> rule_ids;
 };
 
+// A rule with every name resolved to an id: what the compiler reads, so it
+// never looks a name up again.
+struct ResolvedRule {
+  struct Item {
+    int category = -1;  // -1: `*`
+    int depth = -1;     // the category's depth; -1 for `*`
+    Transform transform;
+  };
+  std::string id;
+  Effect effect = Effect::kAllow;
+  Action action = Action::kRead;
+  bool any_role = false;  // `*`
+  std::vector<int> roles;
+  std::vector<Item> categories;  // for `*`, one item with category -1
+  bool any_purpose = false;      // `*`
+  std::vector<int> purposes;
+  const Expr* when = nullptr;  // points into CheckedPolicy::parsed
+};
+
+// A retain rule, resolved.
+struct ResolvedRetain {
+  bool all_categories = false;  // `*`
+  std::vector<int> categories;
+  bool purpose_list = false;  // `for P, ...` with names (not absent, not `*`)
+  std::vector<int> purposes;
+  std::int64_t period = 0;  // seconds
+};
+
 struct CheckedPolicy {
   std::shared_ptr<const SourceFile> source;
   ParsedPolicy parsed;
   Symbols symbols;
-  std::string name;  // from the policy header
+  std::vector<ResolvedRule> rules;      // in source order
+  std::vector<ResolvedRetain> retains;  // in source order
+  std::string name;                     // from the policy header
   std::int64_t version = 0;
 };
 

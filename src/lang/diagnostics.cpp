@@ -75,6 +75,10 @@ void DiagnosticSink::add(Severity severity, const char* id, Span span, bool plac
   diagnostics_.push_back(std::move(d));
 }
 
+bool DiagnosticSink::full() const {
+  return diagnostics_.size() >= limits::kMaxDiagnostics;
+}
+
 std::vector<Diagnostic> DiagnosticSink::take() {
   std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {

@@ -22,6 +22,9 @@ class DiagnosticSink {
   bool has_errors() const { return errors_ > 0; }
   std::size_t error_count() const { return errors_; }
   std::size_t warning_count() const { return warnings_; }
+  // The cap is reached: further diagnostics are only counted, so callers
+  // may skip the work of their hints.
+  bool full() const;
   // All diagnostics so far, in source order, with a final note when some
   // were suppressed by the cap. Leaves the sink empty.
   std::vector<Diagnostic> take();

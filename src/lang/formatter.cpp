@@ -58,11 +58,8 @@ std::string sql_name(const Name& n) {
 }
 
 // As written in a policy, and as decisions print it.
-std::string transform_text(const Transform& t) {
-  static_assert(
-      static_cast<int>(custos::Transform::Kind::kRound) == static_cast<int>(TransformKind::kRound),
-      "public and language transform kinds must line up");
-  return custos::Transform{static_cast<custos::Transform::Kind>(t.kind), t.argument}.to_string();
+std::string transform_text(const TransformNode& t) {
+  return t.value.to_string();
 }
 
 std::string duration_text(const Duration& d) {
@@ -489,25 +486,3 @@ std::string format_policy(const SourceFile& file, const ParsedPolicy& parsed) {
 }
 
 }  // namespace custos::lang
-
-namespace custos {
-
-std::string Transform::to_string() const {
-  switch (kind) {
-    case Kind::kPlain:
-      return "plain";
-    case Kind::kHash:
-      return "hash";
-    case Kind::kMask:
-      return "mask";
-    case Kind::kYear:
-      return "year";
-    case Kind::kTruncate:
-      return "truncate(" + std::to_string(argument) + ")";
-    case Kind::kRound:
-      return "round(" + std::to_string(argument) + ")";
-  }
-  return "plain";
-}
-
-}  // namespace custos

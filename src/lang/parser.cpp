@@ -7,6 +7,7 @@
 #include "base/text.hpp"
 #include "base/time.hpp"
 #include "custos/limits.hpp"
+#include "lang/transforms.hpp"
 
 namespace custos::lang {
 namespace {
@@ -14,8 +15,6 @@ namespace {
 // Thrown after a syntax error has been reported; caught at the statement (or
 // table entry) level, which then resynchronises. Never leaves this file.
 struct SyntaxError {};
-
-constexpr const char* kTransformNames[] = {"hash", "mask", "truncate", "year", "round"};
 
 class Parser {
  public:
@@ -403,38 +402,32 @@ class Parser {
     return r;
   }
 
-  Transform parse_transform() {
+  TransformNode parse_transform() {
     advance();  // as
-    Transform t;
+    TransformNode t;
     const Token& word = peek();
     t.span = word.span;
     const std::string name(text_of(word));
     if (word.kind != Tok::kName) {
       error_here("expected a transform after `as`, found " + describe(word.kind),
-                 "transforms are hash, mask, truncate(N), year and round(N)");
+                 "transforms are " + transform_list());
     }
     advance();
-    if (name == "hash") {
-      t.kind = TransformKind::kHash;
-    } else if (name == "mask") {
-      t.kind = TransformKind::kMask;
-    } else if (name == "year") {
-      t.kind = TransformKind::kYear;
-    } else if (name == "truncate") {
-      t.kind = TransformKind::kTruncate;
-    } else if (name == "round") {
-      t.kind = TransformKind::kRound;
+    const TransformSpelling* spelling = find_transform(name);
+    if (spelling) {
+      t.value.kind = spelling->kind;
     } else {
-      const std::string guess =
-          detail::closest_match(name, {std::begin(kTransformNames), std::end(kTransformNames)});
-      error_at(word.span, "unknown transform `" + name + "`",
-               guess.empty() ? "transforms are hash, mask, truncate(N), year and round(N)"
-                             : "did you mean `" + guess + "`?",
-               "E031");
+      std::vector<std::string> names;
+      for (const auto& s : kTransformSpellings) {
+        if (s.writable) names.emplace_back(s.name);
+      }
+      const std::string guess = detail::closest_match(name, names);
+      error_at(
+          word.span, "unknown transform `" + name + "`",
+          guess.empty() ? "transforms are " + transform_list() : "did you mean `" + guess + "`?",
+          "E031");
     }
-    const bool takes_argument =
-        t.kind == TransformKind::kTruncate || t.kind == TransformKind::kRound;
-    if (takes_argument) {
+    if (spelling->takes_argument) {
       if (!at(Tok::kLParen)) {
         error_at(word.span, "`" + name + "` needs an argument", "write `" + name + "(N)`, N >= 1",
                  "E032");
@@ -446,7 +439,7 @@ class Parser {
                  "E032");
       }
       advance();
-      t.argument = n.number;
+      t.value.argument = n.number;
       expect(Tok::kRParen, "to close the transform's argument");
     } else if (at(Tok::kLParen)) {
       error_here("`" + name + "` takes no argument", {});

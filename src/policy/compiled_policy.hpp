@@ -7,14 +7,15 @@
 // decision reads one such cell per leaf and never looks at other rules.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "base/name_table.hpp"
 #include "custos/decision.hpp"
+#include "custos/limits.hpp"
 #include "custos/policy.hpp"
 #include "custos/status.hpp"
 #include "lang/checker.hpp"
@@ -22,18 +23,19 @@
 
 namespace custos::detail {
 
-inline constexpr std::uint8_t kActionRead = 1;
-inline constexpr std::uint8_t kActionShare = 2;
-
 // What a decision reads of a rule, 12 bytes; its id is in rule_ids, read
-// only when a decision reports the rule.
+// only when a decision reports the rule. Its roles are a list, not a bit
+// set, so a policy's compiled size stays linear in its text however many
+// roles it declares.
 struct CompiledRule {
+  static constexpr std::uint16_t kAnyRole = 0xFFFF;  // `*` (lists hold far fewer roles)
   bool is_deny = false;
-  std::uint8_t actions = 0;     // kActionRead | kActionShare
-  bool any_role = false;        // `*`
-  std::uint32_t roles = 0;      // offset of its role mask in role_masks (role_words words)
+  lang::Action actions = lang::Action::kRead;
+  std::uint16_t role_count = 0;  // roles[role_begin, +role_count) of role_lists, or kAnyRole
+  std::uint32_t role_begin = 0;
   std::int32_t condition = -1;  // index into conditions, -1 for none
 };
+static_assert(sizeof(CompiledRule) == 12, "a decision reads rules from a dense array");
 
 // One candidate rule of a cell, with the transform it grants there.
 struct CellEntry {
@@ -56,30 +58,30 @@ struct CellRange {
 struct CompiledPolicy {
   std::string name;
   std::int64_t version = 0;
+  std::array<char, limits::kMaxPolicyNameBytes + 1> name_chars{};  // `name`, NUL-terminated
+  std::array<std::uint8_t, 32> sha256{};                           // of the policy text
+  std::string sha256_hex;   // the same, 64 lowercase hex digits
   std::string source_name;  // the file name given to compile()
 
   // ---- names ----
-  std::vector<std::string> category_names;  // by category id (node order)
-  std::unordered_map<std::string, std::uint32_t> category_ids;
+  std::vector<std::string> category_names;            // by category id (node order)
   std::vector<std::int32_t> leaf_index;               // category id -> leaf index, -1 if not a leaf
   std::vector<std::vector<std::uint32_t>> leaves_of;  // category id -> its leaf indexes, in order
   std::vector<std::uint32_t> leaf_category;           // leaf index -> category id
   std::vector<char> leaf_sensitive;                   // by leaf index
 
   std::vector<std::string> purpose_names;  // by purpose id
-  std::unordered_map<std::string, std::uint32_t> purpose_ids;
   std::vector<std::int32_t> purpose_parent;
   std::vector<std::int32_t> purpose_depth;
   std::vector<lang::Basis> purpose_basis;  // in force; kNone: cannot be requested
 
   std::vector<std::string> role_names;
-  std::unordered_map<std::string, std::uint32_t> role_ids;
 
-  // The same three maps, flat, for the lookups of every decision.
+  // Name -> id, for the lookups of every decision.
   NameTable category_table, purpose_table, role_table;
   std::uint32_t role_words = 1;             // 64-bit words per role set
   std::vector<std::uint64_t> role_closure;  // role id -> the roles it holds (itself + ancestors)
-  std::vector<std::uint64_t> role_masks;    // rule role sets
+  std::vector<std::uint32_t> role_lists;    // rules' role ids
 
   // ---- rules ----
   std::vector<CompiledRule> rules;
@@ -94,9 +96,6 @@ struct CompiledPolicy {
 
   // ---- retention ----
   std::vector<std::int64_t> retention;  // [purpose][leaf]: seconds, -1 for no limit
-
-  // The checked policy, kept for explanations and tools.
-  std::shared_ptr<const lang::CheckedPolicy> checked;
 
   CellRange cell(int action_index, std::uint32_t purpose, std::uint32_t leaf) const {
     const std::size_t i =
@@ -121,8 +120,7 @@ class PolicyAccess {
 
 // Compiles a checked policy. Fails with kLimitExceeded when the rule index
 // would exceed limits::kMaxRuleIndexEntries.
-Result<std::unique_ptr<CompiledPolicy>> compile_policy(
-    std::shared_ptr<const lang::CheckedPolicy> checked);
+Result<std::unique_ptr<CompiledPolicy>> compile_policy(const lang::CheckedPolicy& checked);
 
 // Transforms ranked by how much they reveal: hash 0, mask/truncate/year/round
 // 1, plain 2.

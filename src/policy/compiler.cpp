@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "base/hierarchy.hpp"
+#include "crypto/crypto.hpp"
 #include "custos/limits.hpp"
 #include "policy/compiled_policy.hpp"
 
@@ -21,18 +23,21 @@ std::vector<std::uint32_t> subtree(const std::vector<HierarchyNode>& nodes, std:
   return out;
 }
 
+// Reads the checker's resolved rules: every name is an id already, so the
+// compiler never looks one up.
 class PolicyCompiler {
  public:
-  explicit PolicyCompiler(std::shared_ptr<const lang::CheckedPolicy> checked)
-      : checked_(std::move(checked)),
-        syms_(checked_->symbols),
-        out_(std::make_unique<CompiledPolicy>()) {}
+  explicit PolicyCompiler(const lang::CheckedPolicy& checked)
+      : checked_(checked), syms_(checked.symbols), out_(std::make_unique<CompiledPolicy>()) {}
 
   Result<std::unique_ptr<CompiledPolicy>> run() {
-    out_->name = checked_->name;
-    out_->version = checked_->version;
-    out_->source_name = checked_->source->name();
-    out_->checked = checked_;
+    out_->name = checked_.name;  // the checker keeps it within kMaxPolicyNameBytes
+    std::copy_n(out_->name.data(), std::min(out_->name.size(), limits::kMaxPolicyNameBytes),
+                out_->name_chars.data());
+    out_->version = checked_.version;
+    out_->sha256 = crypto::sha256(checked_.source->text());
+    out_->sha256_hex = crypto::to_hex(out_->sha256.data(), out_->sha256.size());
+    out_->source_name = checked_.source->name();
     names();
     roles();
     rules();
@@ -41,18 +46,17 @@ class PolicyCompiler {
     out_->category_table = NameTable(out_->category_names);
     out_->purpose_table = NameTable(out_->purpose_names);
     out_->role_table = NameTable(out_->role_names);
+    out_->attributes.by_path.clear();  // only the compiler looks paths up
     return std::move(out_);
   }
 
  private:
   void names() {
     const auto& cats = syms_.categories;
-    for (std::uint32_t i = 0; i < cats.size(); ++i) {
-      out_->category_names.push_back(cats[i].name);
-      out_->category_ids.emplace(cats[i].name, i);
-    }
+    for (std::uint32_t i = 0; i < cats.size(); ++i) out_->category_names.push_back(cats[i].name);
     out_->leaf_index.assign(cats.size(), -1);
     out_->leaves_of.resize(cats.size());
+    const auto parent_of = [&cats](int n) { return cats[static_cast<std::size_t>(n)].parent; };
     for (std::uint32_t i = 0; i < cats.size(); ++i) {
       if (!cats[i].children.empty()) continue;
       const auto leaf = static_cast<std::uint32_t>(out_->leaf_category.size());
@@ -60,15 +64,14 @@ class PolicyCompiler {
       out_->leaf_category.push_back(i);
       out_->leaf_sensitive.push_back(cats[i].sensitive);
       // Leaves are visited in node order, so every list stays in it.
-      for (int n = static_cast<int>(i); n >= 0; n = cats[n].parent)
-        out_->leaves_of[n].push_back(leaf);
+      for_each_lineage(parent_of, static_cast<int>(i), [&](int n) {
+        out_->leaves_of[static_cast<std::size_t>(n)].push_back(leaf);
+      });
     }
     out_->leaf_count = static_cast<std::uint32_t>(out_->leaf_category.size());
 
-    for (std::uint32_t i = 0; i < syms_.purposes.size(); ++i) {
-      const auto& p = syms_.purposes[i];
+    for (const auto& p : syms_.purposes) {
       out_->purpose_names.push_back(p.name);
-      out_->purpose_ids.emplace(p.name, i);
       out_->purpose_parent.push_back(p.parent);
       out_->purpose_depth.push_back(p.depth);
       out_->purpose_basis.push_back(p.basis);
@@ -76,23 +79,18 @@ class PolicyCompiler {
   }
 
   void roles() {
-    const auto count = static_cast<std::uint32_t>(syms_.roles.size());
-    out_->role_words = std::max<std::uint32_t>(1, (count + 63) / 64);
+    const std::size_t count = syms_.roles.size();
+    out_->role_words = std::max<std::uint32_t>(1, static_cast<std::uint32_t>((count + 63) / 64));
     const std::uint32_t w = out_->role_words;
-    out_->role_closure.assign(static_cast<std::size_t>(count) * w, 0);
-    for (std::uint32_t r = 0; r < count; ++r) {
+    out_->role_closure.assign(count * w, 0);
+    for (std::size_t r = 0; r < count; ++r) {
       out_->role_names.push_back(syms_.roles[r].name);
-      out_->role_ids.emplace(syms_.roles[r].name, r);
-      std::uint64_t* held = &out_->role_closure[static_cast<std::size_t>(r) * w];
-      std::vector<int> stack{static_cast<int>(r)};
-      while (!stack.empty()) {
-        const int x = stack.back();
-        stack.pop_back();
-        std::uint64_t& word = held[x / 64];
-        const std::uint64_t bit = std::uint64_t{1} << (x % 64);
-        if (word & bit) continue;
-        word |= bit;
-        for (int parent : syms_.roles[x].parents) stack.push_back(parent);
+      std::uint64_t* held = &out_->role_closure[r * w];
+      const auto parents_of = [this](int x) -> const std::vector<int>& {
+        return syms_.roles[static_cast<std::size_t>(x)].parents;
+      };
+      for (int x : reachable(static_cast<int>(r), count, parents_of)) {
+        held[x / 64] |= std::uint64_t{1} << (x % 64);
       }
     }
   }
@@ -107,70 +105,54 @@ class PolicyCompiler {
 
   void rules() {
     out_->transforms.push_back(Transform{});  // index 0: plain
-    const auto& stmts = checked_->parsed.ast.statements;
-    const std::string_view text = checked_->source->text();
-    for (std::size_t i = 0; i < stmts.size(); ++i) {
-      const auto* r = std::get_if<lang::Rule>(&stmts[i].node);
-      if (!r) continue;
+    for (const lang::ResolvedRule& r : checked_.rules) {
       CompiledRule rule;
-      out_->rule_ids.push_back(syms_.rule_ids[i]);
-      rule.is_deny = r->effect == lang::Effect::kDeny;
-      rule.actions = r->action == lang::Action::kRead    ? kActionRead
-                     : r->action == lang::Action::kShare ? kActionShare
-                                                         : kActionRead | kActionShare;
-      rule.any_role = r->roles.star;
-      rule.roles = static_cast<std::uint32_t>(out_->role_masks.size());
-      out_->role_masks.resize(out_->role_masks.size() + out_->role_words, 0);
-      for (const auto& n : r->roles.names) {
-        const int id = syms_.role_ids.at(n.text);
-        out_->role_masks[rule.roles + id / 64] |= std::uint64_t{1} << (id % 64);
+      out_->rule_ids.push_back(r.id);
+      rule.is_deny = r.effect == lang::Effect::kDeny;
+      rule.actions = r.action;
+      rule.role_begin = static_cast<std::uint32_t>(out_->role_lists.size());
+      if (r.any_role) {
+        rule.role_count = CompiledRule::kAnyRole;
+      } else {
+        for (int role : r.roles) out_->role_lists.push_back(static_cast<std::uint32_t>(role));
+        rule.role_count = static_cast<std::uint16_t>(r.roles.size());
       }
-      if (r->when) {
+      if (r.when) {
         rule.condition = static_cast<std::int32_t>(out_->conditions.size());
-        out_->conditions.push_back(
-            compile_condition(*r->when, out_->attributes, syms_,
-                              std::string(text.substr(r->when->span.begin,
-                                                      r->when->span.end - r->when->span.begin))));
+        out_->conditions.push_back(compile_condition(*r.when, out_->attributes, syms_));
       }
-      out_->rules.push_back(std::move(rule));
-      rule_nodes_.push_back(r);
+      out_->rules.push_back(rule);
     }
   }
 
   // The purposes a rule's purpose list covers.
-  std::vector<std::uint32_t> covered_purposes(const lang::NameList& list) const {
-    if (list.star) {
+  std::vector<std::uint32_t> covered_purposes(const lang::ResolvedRule& r) const {
+    if (r.any_purpose) {
       std::vector<std::uint32_t> all(syms_.purposes.size());
       for (std::uint32_t i = 0; i < all.size(); ++i) all[i] = i;
       return all;
     }
     std::set<std::uint32_t> out;
-    for (const auto& n : list.names) {
-      for (auto p : subtree(syms_.purposes, syms_.purpose_ids.at(n.text))) out.insert(p);
+    for (int id : r.purposes) {
+      for (auto p : subtree(syms_.purposes, static_cast<std::uint32_t>(id))) out.insert(p);
     }
     return {out.begin(), out.end()};
   }
 
   // For each leaf a rule covers: the transform of the most specific item.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> covered_leaves(const lang::Rule& r) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> covered_leaves(const lang::ResolvedRule& r) {
     std::vector<std::int32_t> best_depth(out_->leaf_count, -2);
     std::vector<std::uint32_t> transform(out_->leaf_count, 0);
     for (const auto& item : r.categories) {
-      const std::uint32_t t =
-          item.transform
-              ? intern_transform(Transform{static_cast<Transform::Kind>(item.transform->kind),
-                                           item.transform->argument})
-              : 0;
-      if (r.all_categories) {
+      const std::uint32_t t = intern_transform(item.transform);
+      if (item.category < 0) {  // `*`: less specific than any named category
         for (std::uint32_t leaf = 0; leaf < out_->leaf_count; ++leaf) {
           if (best_depth[leaf] < -1) best_depth[leaf] = -1, transform[leaf] = t;
         }
         continue;
       }
-      const std::uint32_t cat = syms_.category_ids.at(item.name.text);
-      const int depth = syms_.categories[cat].depth;
-      for (std::uint32_t leaf : out_->leaves_of[cat]) {
-        if (depth > best_depth[leaf]) best_depth[leaf] = depth, transform[leaf] = t;
+      for (std::uint32_t leaf : out_->leaves_of[static_cast<std::size_t>(item.category)]) {
+        if (item.depth > best_depth[leaf]) best_depth[leaf] = item.depth, transform[leaf] = t;
       }
     }
     std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
@@ -196,9 +178,9 @@ class PolicyCompiler {
     };
     std::vector<Coverage> coverage;
     std::size_t total = 0;
-    for (const auto* r : rule_nodes_) {
-      Coverage c{covered_purposes(r->purposes), covered_leaves(*r)};
-      const std::size_t actions = r->action == lang::Action::kUse ? 2 : 1;
+    for (const auto& r : checked_.rules) {
+      Coverage c{covered_purposes(r), covered_leaves(r)};
+      const std::size_t actions = r.action == lang::Action::kUse ? 2 : 1;
       total += actions * c.purposes.size() * c.leaves.size();
       if (total > limits::kMaxRuleIndexEntries) {
         return Status(StatusCode::kLimitExceeded,
@@ -217,7 +199,8 @@ class PolicyCompiler {
       for (std::size_t r = 0; r < coverage.size(); ++r) {
         const CompiledRule& rule = out_->rules[r];
         for (int action = 0; action < 2; ++action) {
-          if (!(rule.actions & (action == 0 ? kActionRead : kActionShare))) continue;
+          if (!lang::covers(rule.actions, action == 0 ? lang::Action::kRead : lang::Action::kShare))
+            continue;
           for (auto p : coverage[r].purposes) {
             for (const auto& [leaf, t] : coverage[r].leaves) {
               place(r, rule.is_deny, cell_of(action, p, leaf), t);
@@ -266,47 +249,41 @@ class PolicyCompiler {
       }
     };
     std::vector<Key> best(purposes * leaves);
-    for (const auto& stmt : checked_->parsed.ast.statements) {
-      const auto* r = std::get_if<lang::RetainRule>(&stmt.node);
-      if (!r) continue;
-      const bool listed = r->purposes && !r->purposes->star;
+    for (const lang::ResolvedRetain& r : checked_.retains) {
       // Depth of the deepest listed purpose covering each purpose.
-      std::vector<int> purpose_depth(purposes, listed ? -2 : -1);
-      if (listed) {
-        for (const auto& n : r->purposes->names) {
-          const std::uint32_t id = syms_.purpose_ids.at(n.text);
-          for (auto p : subtree(syms_.purposes, id)) {
-            purpose_depth[p] = std::max(purpose_depth[p], syms_.purposes[id].depth);
-          }
+      std::vector<int> purpose_depth(purposes, r.purpose_list ? -2 : -1);
+      for (int id : r.purposes) {
+        if (!r.purpose_list) break;  // `for *`: every purpose, like no list
+        const int depth = syms_.purposes[static_cast<std::size_t>(id)].depth;
+        for (auto p : subtree(syms_.purposes, static_cast<std::uint32_t>(id))) {
+          purpose_depth[p] = std::max(purpose_depth[p], depth);
         }
       }
-      std::vector<int> category_depth(leaves, r->categories.star ? -1 : -2);
-      for (const auto& n : r->categories.names) {
-        const std::uint32_t id = syms_.category_ids.at(n.text);
-        for (auto leaf : out_->leaves_of[id]) {
-          category_depth[leaf] = std::max(category_depth[leaf], syms_.categories[id].depth);
+      std::vector<int> category_depth(leaves, r.all_categories ? -1 : -2);
+      for (int id : r.categories) {
+        const int depth = syms_.categories[static_cast<std::size_t>(id)].depth;
+        for (auto leaf : out_->leaves_of[static_cast<std::size_t>(id)]) {
+          category_depth[leaf] = std::max(category_depth[leaf], depth);
         }
       }
-      const std::int64_t period = r->period.seconds();
       for (std::size_t p = 0; p < purposes; ++p) {
         if (purpose_depth[p] < -1) continue;
         for (std::size_t leaf = 0; leaf < leaves; ++leaf) {
           if (category_depth[leaf] < -1) continue;
-          const Key key{listed ? 1 : 0, purpose_depth[p], category_depth[leaf], -period};
+          const Key key{r.purpose_list ? 1 : 0, purpose_depth[p], category_depth[leaf], -r.period};
           Key& current = best[p * leaves + leaf];
           if (current < key) {
             current = key;
-            out_->retention[p * leaves + leaf] = period;
+            out_->retention[p * leaves + leaf] = r.period;
           }
         }
       }
     }
   }
 
-  std::shared_ptr<const lang::CheckedPolicy> checked_;
+  const lang::CheckedPolicy& checked_;
   const lang::Symbols& syms_;
   std::unique_ptr<CompiledPolicy> out_;
-  std::vector<const lang::Rule*> rule_nodes_;
 };
 
 }  // namespace
@@ -322,9 +299,8 @@ int transform_tier(const Transform& t) {
   }
 }
 
-Result<std::unique_ptr<CompiledPolicy>> compile_policy(
-    std::shared_ptr<const lang::CheckedPolicy> checked) {
-  return PolicyCompiler(std::move(checked)).run();
+Result<std::unique_ptr<CompiledPolicy>> compile_policy(const lang::CheckedPolicy& checked) {
+  return PolicyCompiler(checked).run();
 }
 
 }  // namespace custos::detail

@@ -282,9 +282,8 @@ class Compiler {
 }  // namespace
 
 ConditionProgram compile_condition(const lang::Expr& expr, AttributeTable& attributes,
-                                   const lang::Symbols& symbols, std::string source) {
+                                   const lang::Symbols& symbols) {
   ConditionProgram program;
-  program.source = std::move(source);
   Compiler compiler(program, attributes, symbols);
   compiler.compile(expr);
   compiler.finish();

@@ -96,12 +96,11 @@ struct ConditionProgram {
   std::vector<RtValue> list_items;   // elements of constant lists
   std::uint32_t max_stack = 0;
   std::uint32_t made_list_items = 0;  // elements kMakeList may create in one run
-  std::string source;                 // the condition as written, for explanations
 };
 
 // Compiles a checked expression. Attribute paths get slots in `attributes`.
 ConditionProgram compile_condition(const lang::Expr& expr, AttributeTable& attributes,
-                                   const lang::Symbols& symbols, std::string source);
+                                   const lang::Symbols& symbols);
 
 enum class EvalResult : std::uint8_t { kFalse, kTrue, kError };
 

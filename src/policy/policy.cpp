@@ -7,10 +7,6 @@
 
 namespace custos {
 
-static_assert(static_cast<int>(Transform::Kind::kRound) ==
-                  static_cast<int>(lang::TransformKind::kRound),
-              "public and language transform kinds must line up");
-
 Policy::Policy(std::unique_ptr<const detail::CompiledPolicy> compiled)
     : compiled_(std::move(compiled)) {}
 Policy::~Policy() = default;
@@ -20,6 +16,9 @@ const std::string& Policy::name() const {
 }
 std::int64_t Policy::version() const {
   return compiled_->version;
+}
+const std::string& Policy::sha256() const {
+  return compiled_->sha256_hex;
 }
 std::size_t Policy::rule_count() const {
   return compiled_->rules.size();
@@ -41,7 +40,9 @@ Result<std::shared_ptr<const Policy>> Policy::compile(std::string_view text, std
     }
     return Status(StatusCode::kPolicyError, message);
   }
-  auto compiled = detail::compile_policy(std::move(analysis.policy));
+  // The checked tree and the text are dropped here: a compiled policy keeps
+  // only what decisions read.
+  auto compiled = detail::compile_policy(*analysis.policy);
   if (!compiled.ok()) return compiled.status();
   return detail::PolicyAccess::wrap(std::move(*compiled));
 }

@@ -123,7 +123,7 @@ cat >"$work/req.json" <<'JSON'
  "context": {"time": "2026-11-28T12:00:00Z", "attributes": {"channel": "web"}}}
 JSON
 expect eval-example 0 "$custos" eval "$lang" "$work/req.json"
-contains eval-example '{"allowed":false,"items":[{"category":"contact.email","effect":"allow","transform":"plain","rule":"language_examples.custos:27"},{"category":"financial.card","effect":"deny","reason":"no_matching_allow"}]}' "$out"
+contains eval-example '{"allowed":false,"items":[{"category":"contact.email","effect":"allow","transform":"plain","rule":"language_examples.custos:27"},{"category":"financial.card","effect":"deny","reason":"no_matching_allow"}],"policy":{"name":"acme-crm","version":7,"sha256":"'"$(sha256sum "$lang" | cut -c1-64)"'"}}' "$out"
 expect eval-stdin 0 "$custos" eval "$lang" - <"$work/req.json"
 contains eval-stdin '"allowed":false' "$out"
 expect eval-explain 0 "$custos" eval "$lang" "$work/req.json" --explain

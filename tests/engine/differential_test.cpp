@@ -43,6 +43,8 @@ int run(const std::string& path, long count, std::uint64_t seed_base) {
     const auto c =
         custos::test::random_case(*analysis.policy, seed_base + static_cast<std::uint64_t>(i));
     EngineOptions options;
+    options.trust_request_time = true;  // random cases date themselves and carry consent
+    options.trust_request_consent = true;
     const Timestamp now = c.clock_now;
     options.clock = [now] { return now; };
     std::unique_ptr<ConsentStore> store;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "crypto/crypto.hpp"
 #include "custos/consent.hpp"
 #include "engine_test_util.hpp"
 
@@ -28,6 +29,22 @@ allow agent to read contact.email as mask for marketing when subject.age >= 18
 retain contact for 3y
 )";
 
+// These tests' requests date themselves and some carry consent.
+EngineOptions trusting() {
+  EngineOptions options;
+  options.trust_request_time = true;
+  options.trust_request_consent = true;
+  return options;
+}
+
+// The decision JSON's "policy" member for kPolicy, with the SHA-256
+// computed here, independently of the compiler.
+std::string policy_json() {
+  const crypto::Digest digest = crypto::sha256(kPolicy);
+  return R"("policy":{"name":"t","version":1,"sha256":")" +
+         crypto::to_hex(digest.data(), digest.size()) + R"("})";
+}
+
 Request request(const std::string& purpose, std::vector<std::string> categories) {
   Request r;
   r.actor.id = "a-1";
@@ -44,20 +61,22 @@ Request request(const std::string& purpose, std::vector<std::string> categories)
 }  // namespace
 
 TEST_CASE("engine: the decision JSON has the contract's shape", "[engine]") {
-  Engine engine(compile_or_fail(kPolicy));
+  Engine engine(compile_or_fail(kPolicy), trusting());
   const Decision d = engine.check(request("service.support", {"contact.email", "health"}));
   CHECK(d.to_json() ==
         R"({"allowed":false,"items":[{"category":"contact.email","effect":"allow",)"
         R"("transform":"plain","rule":"t.custos:9"},{"category":"health","effect":"deny",)"
-        R"("reason":"no_matching_allow"}]})");
+        R"("reason":"no_matching_allow"}],)" +
+            policy_json() + "}");
   const Decision m = engine.check(request("marketing", {"health.allergies"}));
   CHECK(m.to_json() ==
         R"({"allowed":false,"items":[{"category":"health.allergies","effect":"deny",)"
-        R"("reason":"denied_by_rule","rule":"no-health"}]})");
+        R"("reason":"denied_by_rule","rule":"no-health"}],)" +
+            policy_json() + "}");
 }
 
 TEST_CASE("engine: string, JSON and prepared paths agree", "[engine]") {
-  Engine engine(compile_or_fail(kPolicy));
+  Engine engine(compile_or_fail(kPolicy), trusting());
   std::vector<Request> requests = {
       request("service.support", {"contact", "contact.phone"}),
       request("marketing", {"contact.email", "contact.phone", "nope"}),
@@ -84,7 +103,7 @@ TEST_CASE("engine: string, JSON and prepared paths agree", "[engine]") {
 }
 
 TEST_CASE("engine: explain names every candidate and what became of it", "[engine]") {
-  Engine engine(compile_or_fail(kPolicy));
+  Engine engine(compile_or_fail(kPolicy), trusting());
   Request r = request("marketing", {"contact.email"});
   r.subject->attributes.erase("age");
   const Decision d = engine.explain(r);
@@ -98,7 +117,7 @@ TEST_CASE("engine: explain names every candidate and what became of it", "[engin
 }
 
 TEST_CASE("engine: malformed requests are denied bad_request, per category", "[engine]") {
-  Engine engine(compile_or_fail(kPolicy));
+  Engine engine(compile_or_fail(kPolicy), trusting());
   const Decision d = engine.check_json(
       R"({"actor": {"roles": "agent"}, "action": "read", "purpose": "service.support",
           "categories": ["contact.email", "health"]})");
@@ -118,7 +137,7 @@ TEST_CASE("engine: malformed requests are denied bad_request, per category", "[e
 }
 
 TEST_CASE("engine: reload swaps the policy; old prepared requests still decide right", "[engine]") {
-  Engine engine(compile_or_fail(kPolicy));
+  Engine engine(compile_or_fail(kPolicy), trusting());
   const Request r = request("service.support", {"contact.phone"});
   const PreparedRequest prepared = engine.prepare(r);
   Decision d;
@@ -140,7 +159,7 @@ TEST_CASE("engine: the consent store is consulted when the request carries no co
   std::filesystem::remove(path);
   auto store = ConsentStore::open(path);
   REQUIRE(store.ok());
-  EngineOptions options;
+  EngineOptions options = trusting();
   options.consent_store = store->get();
   Engine engine(compile_or_fail(kPolicy), options);
   const Request r = request("marketing", {"contact.email"});
@@ -160,7 +179,7 @@ TEST_CASE("engine: the consent store is consulted when the request carries no co
 }
 
 TEST_CASE("engine: the clock is used when the request gives no time", "[engine]") {
-  EngineOptions options;
+  EngineOptions options = trusting();
   options.clock = [] { return Timestamp{1735689600 + 4 * 365 * 86400}; };  // 4 years later
   Engine engine(compile_or_fail(kPolicy), options);
   Request r = request("service.support", {"contact.email"});
@@ -196,7 +215,7 @@ TEST_CASE("engine: pseudonym keys are created once, then read back", "[engine][k
 }
 
 TEST_CASE("engine: a null policy fails closed instead of crashing", "[engine]") {
-  Engine engine(nullptr);
+  Engine engine(nullptr, trusting());
   const Request r = request("service.support", {"contact.email"});
   const Decision d = engine.check(r);
   REQUIRE(d.items.size() == 1);
@@ -206,4 +225,63 @@ TEST_CASE("engine: a null policy fails closed instead of crashing", "[engine]") 
   CHECK(engine.check(r).allowed);
   engine.reload(nullptr);
   CHECK(engine.check(r).items[0].reason == Reason::kUnknownPurpose);
+}
+
+TEST_CASE("engine: by default a request may not date itself or carry consent", "[engine][trust]") {
+  // Found by an adversarial trial: a request dated 0001 escaped retention and
+  // consent expiry, and a request carrying a grant consented for its subject.
+  EngineOptions options;
+  options.clock = [] { return Timestamp{1795867200}; };  // 2026-11-28T12:00:00Z
+  Engine engine(compile_or_fail(kPolicy), options);
+  Request dated = request("service.support", {"contact.email", "contact.phone"});
+  dated.time = -62135596800;  // 0001-01-01T00:00:00Z
+  Decision d = engine.check(dated);
+  REQUIRE(d.items.size() == 2);
+  CHECK(d.items[0].reason == Reason::kBadRequest);
+  CHECK(d.items[1].reason == Reason::kBadRequest);
+  d = engine.explain(dated);
+  REQUIRE_FALSE(d.items[0].explanation.empty());
+  CHECK(d.items[0].explanation[0].outcome ==
+        "bad request: it carries context.time, and this engine does not trust request times "
+        "(EngineOptions::trust_request_time)");
+  Decision prepared;
+  engine.check(engine.prepare(dated), prepared);
+  CHECK(prepared.items[0].reason == Reason::kBadRequest);
+
+  Request undated = dated;
+  undated.time.reset();
+  CHECK(engine.check(undated).allowed);  // the engine's clock: collected 2025, kept 3y
+
+  Request granting = undated;
+  granting.purpose = "marketing";
+  granting.categories = {"contact.email"};
+  granting.subject->consent = std::vector<ConsentRecord>{
+      ConsentRecord{"marketing", ConsentState::kGranted, 1700000000, std::nullopt, "self"}};
+  CHECK(engine.check(granting).items[0].reason == Reason::kBadRequest);
+
+  EngineOptions trusted = options;
+  trusted.trust_request_consent = true;
+  Engine trusting_consent(compile_or_fail(kPolicy), trusted);
+  CHECK(trusting_consent.check(granting).allowed);
+  CHECK(trusting_consent.check(dated).items[0].reason == Reason::kBadRequest);  // time: still not
+}
+
+TEST_CASE("engine: every decision names its policy: name, version, SHA-256", "[engine]") {
+  Engine engine(compile_or_fail(kPolicy), trusting());
+  const Request r = request("service.support", {"contact.email"});
+  const crypto::Digest digest = crypto::sha256(kPolicy);
+  const std::string sha = crypto::to_hex(digest.data(), digest.size());
+  Decision d = engine.check(r);
+  CHECK(d.policy.name() == "t");
+  CHECK(d.policy.version == 1);
+  CHECK(d.policy.sha256_hex() == sha);
+  CHECK(engine.policy()->sha256() == sha);
+  const std::string v2 =
+      std::string(kPolicy).replace(std::string(kPolicy).find("version 1"), 9, "version 2");
+  engine.reload(compile_or_fail(v2));
+  const crypto::Digest digest2 = crypto::sha256(v2);
+  engine.check(engine.prepare(r), d);  // the prepared path fills it too
+  CHECK(d.policy.version == 2);
+  CHECK(d.policy.sha256_hex() == crypto::to_hex(digest2.data(), digest2.size()));
+  CHECK(d.policy.sha256_hex() != sha);
 }

@@ -443,33 +443,8 @@ bool purpose_matches(const Ctx& ctx, const lang::NameList& purposes, int purpose
 // Transforms
 // ---------------------------------------------------------------------------
 
-Transform to_public(const std::optional<lang::Transform>& t) {
-  Transform out;
-  if (!t) return out;  // no `as`: plain
-  switch (t->kind) {
-    case lang::TransformKind::kPlain:
-      out.kind = Transform::Kind::kPlain;
-      break;
-    case lang::TransformKind::kHash:
-      out.kind = Transform::Kind::kHash;
-      break;
-    case lang::TransformKind::kMask:
-      out.kind = Transform::Kind::kMask;
-      break;
-    case lang::TransformKind::kTruncate:
-      out.kind = Transform::Kind::kTruncate;
-      break;
-    case lang::TransformKind::kYear:
-      out.kind = Transform::Kind::kYear;
-      break;
-    case lang::TransformKind::kRound:
-      out.kind = Transform::Kind::kRound;
-      break;
-  }
-  if (out.kind == Transform::Kind::kTruncate || out.kind == Transform::Kind::kRound) {
-    out.argument = t->argument;
-  }
-  return out;
+Transform to_public(const std::optional<lang::TransformNode>& t) {
+  return t ? t->value : Transform{};  // no `as`: plain
 }
 
 // How revealing a transform is (§8): plain > truncate/round/year/mask > hash.
@@ -531,8 +506,13 @@ Decider deciding_record(const Ctx& ctx, int purpose, const std::vector<ConsentRe
       better = depth > best_depth;  // equal `at`: the deeper purpose
     } else {
       // Same purpose (same depth on one chain), same `at`:
-      // objected > withdrawn > granted.
-      better = restrictiveness(r.state) > restrictiveness(best->state);
+      // objected > withdrawn > granted; among grants, the one that expires
+      // first (a grant without expiry never does).
+      if (restrictiveness(r.state) != restrictiveness(best->state)) {
+        better = restrictiveness(r.state) > restrictiveness(best->state);
+      } else if (r.state == ConsentState::kGranted && r.expires) {
+        better = !best->expires || *r.expires < *best->expires;
+      }
     }
     if (better) {
       best = &r;

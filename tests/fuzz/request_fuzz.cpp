@@ -27,8 +27,15 @@ retain contact for 2y
 retain health for 30d for analytics
 )";
 
+// Trusts request times and consent, so the fuzzer reaches the consent and
+// retention paths with whatever the input carries.
 const custos::Engine& engine() {
-  static const custos::Engine instance(*custos::Policy::compile(kPolicy, "fuzz.custos"));
+  static const custos::Engine instance = [] {
+    custos::EngineOptions options;
+    options.trust_request_time = true;
+    options.trust_request_consent = true;
+    return custos::Engine(*custos::Policy::compile(kPolicy, "fuzz.custos"), std::move(options));
+  }();
   return instance;
 }
 

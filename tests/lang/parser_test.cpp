@@ -95,9 +95,9 @@ TEST_CASE("parser: a rule's parts", "[parser]") {
   CHECK(r.roles.names[1].text == "marketer");
   CHECK(r.action == Action::kShare);
   REQUIRE(r.categories.size() == 3);
-  CHECK(r.categories[0].transform->kind == TransformKind::kHash);
-  CHECK(r.categories[1].transform->kind == TransformKind::kTruncate);
-  CHECK(r.categories[1].transform->argument == 3);
+  CHECK(r.categories[0].transform->value.kind == custos::Transform::Kind::kHash);
+  CHECK(r.categories[1].transform->value.kind == custos::Transform::Kind::kTruncate);
+  CHECK(r.categories[1].transform->value.argument == 3);
   CHECK_FALSE(r.categories[2].transform.has_value());
   REQUIRE(r.purposes.names.size() == 2);
   CHECK(r.purposes.names[0].text == "analytics.aggregate");
