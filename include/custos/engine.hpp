@@ -77,6 +77,11 @@ class Engine;
 // Engine::prepare; still valid after a reload (then decided the slow way).
 // What every check reads is kept inside the object, so a std::vector of
 // prepared requests is one contiguous array of their ids and values.
+//
+// ABI commitment: the object's size and alignment (an inline buffer of
+// kHotBytes = 192 bytes, 8-aligned, then one pointer) are part of Custos's
+// binary interface. What the buffer holds is private and may change in any
+// release; its size changes only with the major version (SOVERSION).
 class CUSTOS_EXPORT PreparedRequest {
  public:
   PreparedRequest();

@@ -425,6 +425,9 @@ PreparedRequest& PreparedRequest::operator=(PreparedRequest&&) noexcept = defaul
 PreparedRequest Engine::prepare(const Request& request) const {
   static_assert(sizeof(detail::PreparedHot) <= PreparedRequest::kHotBytes,
                 "PreparedRequest::kHotBytes is too small for PreparedHot");
+  static_assert(sizeof(PreparedRequest) == PreparedRequest::kHotBytes + sizeof(void*) &&
+                    alignof(PreparedRequest) == 8,
+                "PreparedRequest's size is part of the ABI (engine.hpp)");
   PreparedRequest prepared;
   prepared.impl_ = std::make_unique<PreparedRequest::Impl>();
   auto& p = *prepared.impl_;

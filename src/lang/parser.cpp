@@ -571,10 +571,9 @@ class Parser {
     return e;
   }
 
-  std::unique_ptr<Expr> parse_expression() {
-    DepthGuard guard(*this, peek().span);
-    return parse_binary_chain(Tok::kOr, ExprKind::kOr);
-  }
+  // Nesting depth counts every `(`, `[`, `not` and `+`/`-` around a term,
+  // the same way: the limit is kMaxExpressionDepth of them, whichever mix.
+  std::unique_ptr<Expr> parse_expression() { return parse_binary_chain(Tok::kOr, ExprKind::kOr); }
 
   // or / and: flattened into one node per chain, so long chains stay shallow.
   std::unique_ptr<Expr> parse_binary_chain(Tok op, ExprKind kind) {
@@ -661,14 +660,21 @@ class Parser {
 
   std::unique_ptr<Expr> parse_sum() {
     auto lhs = parse_primary();
-    int chain = 0;
+    // Each `+`/`-` nests the sum so far one level deeper (a left-deep tree).
+    struct ChainDepth {
+      int& depth;
+      int added = 0;
+      ~ChainDepth() { depth -= added; }
+    } chain{depth_};
     while (at(Tok::kPlus) || at(Tok::kMinus)) {
-      if (++chain > limits::kMaxExpressionDepth) {
+      if (depth_ + 1 > limits::kMaxExpressionDepth) {
         error_at(peek().span,
                  "condition is nested too deeply (limit: " +
                      std::to_string(limits::kMaxExpressionDepth) + " levels)",
                  "split it into several rules", "E011");
       }
+      ++depth_;
+      ++chain.added;
       const ExprKind kind = advance().kind == Tok::kPlus ? ExprKind::kAdd : ExprKind::kSubtract;
       auto e = make(kind, lhs->span);
       e->children.push_back(std::move(lhs));
@@ -752,6 +758,7 @@ class Parser {
       }
       case Tok::kLParen: {
         const Span start = advance().span;
+        DepthGuard guard(*this, start);
         auto e = parse_expression();
         expect(Tok::kRParen, "to close `(`");
         e->parenthesized = true;

@@ -112,3 +112,38 @@ TEST_CASE("limits: a policy name longer than kMaxPolicyNameBytes is E015", "[lim
   CHECK(diagnostic_codes(a) == std::vector<std::string>{"E015 1:8"});
   CHECK(first_message(a, "E015") == "a policy name is at most 64 bytes");
 }
+
+TEST_CASE("limits: `(`, `not` and `+` count nesting alike, up to kMaxExpressionDepth",
+          "[limits]") {
+  // Once `(` and `not` allowed 63 levels and `+` 64, and `+` chains inside
+  // parentheses were counted apart, so a condition could nest far deeper
+  // than the limit promises.
+  const std::string start = kHeader +
+                            "role r\nretain c for 1y\nattribute context.t : time\n"
+                            "allow r to read c for p when ";
+  const auto depth_ok = [&](const std::string& condition) {
+    return analyze_text(start + condition + "\n").policy != nullptr;
+  };
+  const auto repeat = [](const std::string& s, std::size_t n) {
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) out += s;
+    return out;
+  };
+  const std::size_t max = limits::kMaxExpressionDepth;
+  CHECK(depth_ok(repeat("(", max) + "true" + repeat(")", max)));
+  CHECK_FALSE(depth_ok(repeat("(", max + 1) + "true" + repeat(")", max + 1)));
+  CHECK(depth_ok(repeat("not ", max) + "true"));
+  CHECK_FALSE(depth_ok(repeat("not ", max + 1) + "true"));
+  CHECK(depth_ok("context.t" + repeat(" + 1d", max) + " > now"));
+  CHECK_FALSE(depth_ok("context.t" + repeat(" + 1d", max + 1) + " > now"));
+  // Mixed: half parentheses, half `+` inside them.
+  const std::size_t half = max / 2;
+  CHECK(depth_ok(repeat("(", half) + "context.t" + repeat(" + 1d", half) + " > now" +
+                 repeat(")", half)));
+  CHECK_FALSE(depth_ok(repeat("(", half) + "context.t" + repeat(" + 1d", half + 1) + " > now" +
+                       repeat(")", half)));
+  const auto a = analyze_text(start + repeat("not ", max + 1) + "true\n");
+  REQUIRE_FALSE(a.diagnostics.empty());
+  CHECK(a.diagnostics[0].id == "E011");
+  CHECK(a.diagnostics[0].message == "condition is nested too deeply (limit: 64 levels)");
+}
