@@ -55,6 +55,7 @@ class Checker {
       if (auto* retain = std::get_if<RetainRule>(&node)) check_retain(*retain);
     }
     check_tables();
+    resolve_tables();
     if (!sink_.has_errors()) {
       warn_missing_retention();
       warn_overridden_allows();
@@ -65,6 +66,7 @@ class Checker {
   Symbols take_symbols() { return std::move(syms_); }
   std::vector<ResolvedRule> take_rules() { return std::move(rules_); }
   std::vector<ResolvedRetain> take_retains() { return std::move(retains_); }
+  std::vector<ResolvedTable> take_tables() { return std::move(tables_); }
   const PolicyHeader* header() const { return header_; }
 
  private:
@@ -773,6 +775,45 @@ class Checker {
     check_db_column(schema_table(ref.table->text), ref.column);
   }
 
+  // The bindings as the guard reads them. Errors were reported above; a
+  // policy with errors is never compiled, so unresolved names are skipped.
+  void resolve_tables() {
+    for (const auto& stmt : parsed_.ast.statements) {
+      const auto* t = std::get_if<TableBinding>(&stmt.node);
+      if (!t) continue;
+      ResolvedTable out;
+      out.name = t->table.text;
+      out.is_public = t->is_public;
+      for (const auto& e : t->entries) {
+        switch (e.kind) {
+          case EntryKind::kSubject:
+          case EntryKind::kCollected: {
+            auto& ref = e.kind == EntryKind::kSubject ? out.subject : out.collected;
+            if (ref.present) break;  // a second line is an error already
+            ref.present = true;
+            ref.column = e.column.column.text;
+            if (e.column.table) ref.table = e.column.table->text;
+            if (e.via) ref.via = e.via->text;
+            break;
+          }
+          case EntryKind::kColumns: {
+            int category = -1;
+            if (e.category) {
+              const auto it = syms_.category_ids.find(e.category->text);
+              category = it == syms_.category_ids.end() ? -1 : it->second;
+            }
+            for (const auto& c : e.columns) out.columns.push_back({c.text, category});
+            break;
+          }
+          case EntryKind::kAttribute:
+            out.attributes.emplace_back(e.attribute.text, e.attribute_column.text);
+            break;
+        }
+      }
+      tables_.push_back(std::move(out));
+    }
+  }
+
   // ---- warnings ----
   void warn_missing_retention() {
     const auto& cats = syms_.categories;
@@ -954,6 +995,7 @@ class Checker {
   std::unordered_map<std::string, int> rule_id_lines_;
   std::vector<ResolvedRule> rules_;
   std::vector<ResolvedRetain> retains_;
+  std::vector<ResolvedTable> tables_;
   bool too_many_roles_ = false;
   std::unordered_map<const void*, std::vector<std::string>> sorted_names_;
   std::unordered_map<int, std::vector<int>> held_cache_;
@@ -1055,6 +1097,7 @@ Analysis analyze(std::string name, std::string text, const Schema* schema) {
     policy->symbols = checker.take_symbols();
     policy->rules = checker.take_rules();
     policy->retains = checker.take_retains();
+    policy->tables = checker.take_tables();
     policy->parsed = std::move(parsed);
     policy->source = std::move(source);
     out.policy = std::move(policy);

@@ -93,12 +93,37 @@ struct ResolvedRetain {
   std::int64_t period = 0;  // seconds
 };
 
+// A table binding (LANGUAGE.md section 7), resolved: what the guard reads.
+// SQL names keep the spelling of the policy; SQLite compares them without
+// regard to case.
+struct ResolvedTable {
+  struct Column {
+    std::string name;
+    int category = -1;  // -1: public
+  };
+  // The `subject` or `collected` line: a column of this table, or
+  // `table.column` reached through the local column `via`.
+  struct Reference {
+    bool present = false;
+    std::string column;
+    std::string table;  // empty: this table
+    std::string via;    // the local column referencing `table`
+  };
+  std::string name;
+  bool is_public = false;
+  std::vector<Column> columns;  // as listed
+  Reference subject, collected;
+  // Subject attributes bound to columns: {"subject.region", "Country"}.
+  std::vector<std::pair<std::string, std::string>> attributes;
+};
+
 struct CheckedPolicy {
   std::shared_ptr<const SourceFile> source;
   ParsedPolicy parsed;
   Symbols symbols;
   std::vector<ResolvedRule> rules;      // in source order
   std::vector<ResolvedRetain> retains;  // in source order
+  std::vector<ResolvedTable> tables;    // in source order
   std::string name;                     // from the policy header
   std::int64_t version = 0;
 };

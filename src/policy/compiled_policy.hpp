@@ -55,6 +55,14 @@ struct CellRange {
   std::uint32_t begin, split, end;
 };
 
+// A table binding, for guarded reads: the checker's resolved binding, and for
+// each subject attribute bound to a column the condition slot it fills (-1
+// when no condition reads that attribute).
+struct CompiledTable {
+  lang::ResolvedTable binding;
+  std::vector<std::int32_t> attribute_slots;  // by binding.attributes index
+};
+
 struct CompiledPolicy {
   std::string name;
   std::int64_t version = 0;
@@ -93,6 +101,9 @@ struct CompiledPolicy {
   std::uint32_t leaf_count = 0;
   std::vector<Cell> cells;  // [action 0/1][purpose][leaf], then a sentinel
   std::vector<CellEntry> entries;
+
+  // ---- table bindings ----
+  std::vector<CompiledTable> tables;
 
   // ---- retention ----
   std::vector<std::int64_t> retention;  // [purpose][leaf]: seconds, -1 for no limit

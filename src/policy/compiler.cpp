@@ -43,6 +43,7 @@ class PolicyCompiler {
     rules();
     if (Status s = index(); !s.ok()) return s;
     retention();
+    tables();
     out_->category_table = NameTable(out_->category_names);
     out_->purpose_table = NameTable(out_->purpose_names);
     out_->role_table = NameTable(out_->role_names);
@@ -278,6 +279,18 @@ class PolicyCompiler {
           }
         }
       }
+    }
+  }
+
+  void tables() {
+    for (const lang::ResolvedTable& t : checked_.tables) {
+      CompiledTable table{t, {}};
+      for (const auto& [path, column] : t.attributes) {
+        const auto it = out_->attributes.by_path.find(path);
+        table.attribute_slots.push_back(
+            it == out_->attributes.by_path.end() ? -1 : static_cast<std::int32_t>(it->second));
+      }
+      out_->tables.push_back(std::move(table));
     }
   }
 
