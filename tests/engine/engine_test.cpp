@@ -5,6 +5,7 @@
 #include "custos/engine.hpp"
 
 #include <filesystem>
+#include <fstream>
 
 #include "custos/consent.hpp"
 #include "engine_test_util.hpp"
