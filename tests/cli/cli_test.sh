@@ -158,6 +158,11 @@ contains consent-withdrawn '"reason":"consent_withdrawn"' "$out"
 expect consent-show 0 "$custos" consent show --store "$store" --subject c-1
 contains consent-show '"state": "withdrawn"' "$out"
 expect consent-bad-time 1 "$custos" consent grant --store "$store" --subject c-1 --purpose m --at yesterday
+# A leap second at the last second of 9999 would print as year 10000.
+expect consent-time-past-9999 1 "$custos" consent grant --store "$store" --subject c-1 --purpose m --at 9999-12-31T23:59:60Z
+contains consent-time-past-9999 "--at: not an RFC 3339 time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z: 9999-12-31T23:59:60Z" "$err"
+expect consent-time-last-second 0 "$custos" consent grant --store "$store" --subject c-9 --purpose m --at 9999-12-31T23:59:59Z
+contains consent-time-last-second "c-9 granted for m at 9999-12-31T23:59:59Z" "$out"
 expect consent-expires-on-withdraw 1 "$custos" consent withdraw --store "$store" --subject c-1 --purpose m --expires 2027-01-01T00:00:00Z
 contains consent-expires-on-withdraw "only a grant can expire" "$err"
 expect consent-usage 2 "$custos" consent grant --store "$store"
