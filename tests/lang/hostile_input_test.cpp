@@ -145,5 +145,14 @@ TEST_CASE("hostile: NUL bytes and CRLF line ends", "[hostile]") {
   CHECK(crlf.diagnostics.empty());
   const auto nul = analyze_text(std::string("policy \"t\" version 1\n\0category c", 32));
   REQUIRE(!nul.diagnostics.empty());
-  CHECK(nul.diagnostics[0].id == "E002");
+  CHECK(nul.diagnostics[0].id == "E001");
+  CHECK(nul.diagnostics[0].message == "NUL byte in policy text");
+  CHECK(nul.policy == nullptr);
+  // In a comment, a NUL once hid a deny rule from `custos fmt`: refused.
+  const auto in_comment = analyze_text(std::string(
+      "policy \"t\" version 1\ncategory c\nretain c for 1y\n# x\0 deny * to use * for *\n", 75));
+  REQUIRE(in_comment.diagnostics.size() == 1);
+  CHECK(in_comment.diagnostics[0].id == "E001");
+  CHECK(in_comment.diagnostics[0].line == 4);
+  CHECK(in_comment.policy == nullptr);
 }
