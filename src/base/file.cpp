@@ -1,5 +1,6 @@
 #include "base/file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -30,6 +31,26 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes) {
     }
   }
   if (in.bad()) return Status(StatusCode::kIoError, path + ": read failed");
+  return content;
+}
+
+Result<std::string> read_stream(std::FILE* stream, const std::string& name, std::size_t max_bytes) {
+  std::string content;
+  char buffer[1 << 16];
+  while (content.size() <= max_bytes) {
+    // Never ask for more than one byte past the limit.
+    const std::size_t want = std::min(sizeof buffer, max_bytes + 1 - content.size());
+    const std::size_t got = std::fread(buffer, 1, want, stream);
+    content.append(buffer, got);
+    if (got < want) {
+      if (std::ferror(stream)) return Status(StatusCode::kIoError, name + ": read failed");
+      break;  // end of input
+    }
+  }
+  if (content.size() > max_bytes) {
+    return Status(StatusCode::kLimitExceeded,
+                  name + ": larger than the limit of " + std::to_string(max_bytes) + " bytes");
+  }
   return content;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
 #include <string>
 
 #include "custos/status.hpp"
@@ -11,6 +12,11 @@ namespace custos::detail {
 // Reads a whole file; fails with kLimitExceeded when it is larger than
 // max_bytes (checked before reading, so a huge file costs nothing).
 Result<std::string> read_file(const std::string& path, std::size_t max_bytes);
+
+// Reads a stream to its end, stopping as soon as it has more than max_bytes
+// (then kLimitExceeded, naming `name`): an endless input such as /dev/zero
+// costs max_bytes + 1 bytes, never all memory.
+Result<std::string> read_stream(std::FILE* stream, const std::string& name, std::size_t max_bytes);
 
 // Writes a whole file through a temporary in the same directory and a
 // rename, so a crash leaves either the old or the new content, never half.

@@ -133,6 +133,27 @@ expect eval-malformed 1 "$custos" eval "$lang" "$work/bad.json"
 contains eval-malformed '"reason":"bad_request"' "$out"
 contains eval-malformed "action must be read or share, not delete" "$err"
 expect eval-missing-request 1 "$custos" eval "$lang" "$work/nope.json"
+# Standard input stops one byte past the request limit (1 MiB), even endless.
+expect eval-stdin-too-big 1 env C="$custos" P="$lang" bash -c 'head -c 2000000 /dev/zero | "$C" eval "$P" -'
+contains eval-stdin-too-big "custos eval: standard input: larger than the limit of 1048576 bytes" "$err"
+expect eval-stdin-endless 1 timeout 5 "$custos" eval "$lang" - </dev/zero
+contains eval-stdin-endless "custos eval: standard input: larger than the limit of 1048576 bytes" "$err"
+# A key given twice is refused, not decided by the last one.
+printf '{"actor": {"roles": ["support_agent"]}, "action": "share", "action": "read", "purpose": "service.support", "categories": ["contact.email"]}' >"$work/dup.json"
+expect eval-duplicate-key 1 "$custos" eval "$lang" "$work/dup.json"
+contains eval-duplicate-key '"allowed":false' "$out"
+contains eval-duplicate-key 'custos eval: malformed request: request has the key "action" twice in one object' "$err"
+# Repeated options are refused (parse_args), never the last one silently.
+expect eval-repeated-option 2 "$custos" eval "$lang" "$work/req.json" --key-file a --key-file b
+contains eval-repeated-option "custos eval: --key-file is given more than once" "$err"
+expect eval-repeated-option-eq 2 "$custos" eval "$lang" "$work/req.json" --consent-store=a --consent-store b
+contains eval-repeated-option-eq "custos eval: --consent-store is given more than once" "$err"
+expect eval-repeated-switch 2 "$custos" eval "$lang" "$work/req.json" --explain --explain
+contains eval-repeated-switch "custos eval: --explain is given more than once" "$err"
+expect fmt-repeated-switch 2 "$custos" fmt --write --write "$work/messy.custos"
+contains fmt-repeated-switch "custos fmt: --write is given more than once" "$err"
+expect check-repeated-option 2 "$custos" check "$examples/crm.custos" --db "$db" --db "$db"
+contains check-repeated-option "custos check: --db is given more than once" "$err"
 expect eval-bad-policy 1 "$custos" eval "$work/typo.custos" "$work/req.json"
 contains eval-bad-policy "error[E020]" "$err"
 
@@ -166,6 +187,8 @@ contains consent-time-last-second "c-9 granted for m at 9999-12-31T23:59:59Z" "$
 expect consent-expires-on-withdraw 1 "$custos" consent withdraw --store "$store" --subject c-1 --purpose m --expires 2027-01-01T00:00:00Z
 contains consent-expires-on-withdraw "only a grant can expire" "$err"
 expect consent-usage 2 "$custos" consent grant --store "$store"
+expect consent-repeated-option 2 "$custos" consent grant --store "$store" --subject c-1 --subject c-2 --purpose m
+contains consent-repeated-option "custos consent: --subject is given more than once" "$err"
 expect consent-not-a-store 1 "$custos" consent show --store "$db" --subject c-1
 contains consent-not-a-store "not a consent store" "$err"
 
@@ -185,6 +208,21 @@ contains test-failing "contact.email: expected allow as hash, got deny consent_m
 contains test-failing "1 passed, 1 failed" "$(echo "$out" | tail -n 1)"
 printf '{"not": "an array"}' >"$work/notcases.json"
 expect test-bad-file 1 "$custos" test "$work/mkt.custos" "$work/notcases.json"
+# A 100,000-deep request inside a case: refused before parsing, no crash.
+{ printf '[{"name": "deep", "expect": {}, "request": '; head -c 100000 /dev/zero | tr '\0' '['; head -c 100000 /dev/zero | tr '\0' ']'; printf '}]'; } >"$work/deepcases.json"
+expect test-deep-case 1 "$custos" test "$work/mkt.custos" "$work/deepcases.json"
+contains test-deep-case "deepcases.json: nested deeper than 34 levels (a request may nest 32, inside the array of cases and its case object)" "$err"
+# Two `expect`s in one case: which would count? Refused.
+printf '[{"name": "twice", "request": {"actor": {"roles": ["m"]}, "action": "read", "purpose": "marketing", "categories": ["contact.email"]}, "expect": {"contact.email": "allow"}, "expect": {"contact.email": "deny"}}]' >"$work/dupcases.json"
+expect test-duplicate-key 1 "$custos" test "$work/mkt.custos" "$work/dupcases.json"
+contains test-duplicate-key 'dupcases.json: the key "expect" appears twice in one object' "$err"
+printf '[{"name": "twice", "request": {"actor": {"roles": ["m"]}, "action": "read", "action": "share", "purpose": "marketing", "categories": ["contact.email"]}, "expect": {"contact.email": "deny"}}]' >"$work/dupreq.json"
+expect test-duplicate-key-in-request 1 "$custos" test "$work/mkt.custos" "$work/dupreq.json"
+contains test-duplicate-key-in-request 'dupreq.json: the key "action" appears twice in one object' "$err"
+# A case file at the depth limit still runs: a request nested 32 deep.
+{ printf '[{"name": "deep ok", "expect": {}, "request": {"actor": {}, "action": "read", "purpose": "marketing", "categories": ["contact.email"], "context": {"attributes": {"x": '; head -c 29 /dev/zero | tr '\0' '['; head -c 29 /dev/zero | tr '\0' ']'; printf '}}}}]'; } >"$work/okcases.json"
+expect test-depth-limit 0 "$custos" test "$work/mkt.custos" "$work/okcases.json"
+contains test-depth-limit "1 passed, 0 failed" "$out"
 
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
