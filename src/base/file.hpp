@@ -18,8 +18,13 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes);
 // costs max_bytes + 1 bytes, never all memory.
 Result<std::string> read_stream(std::FILE* stream, const std::string& name, std::size_t max_bytes);
 
-// Writes a whole file through a temporary in the same directory and a
-// rename, so a crash leaves either the old or the new content, never half.
+// Writes a whole file through a temporary and a rename, so a crash leaves
+// either the old or the new content, never half. The file written is the one
+// `path` resolves to through symlinks (a symlink stays a symlink, its target
+// gets the content); the temporary is created by mkstemp beside it (a name
+// no one can predict or plant a symlink at), given the file's current mode
+// (a new file: 0666 less the umask), written, synced, renamed over the file,
+// and the directory synced. Refuses a path that is not a regular file.
 Status write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace custos::detail

@@ -111,6 +111,51 @@ if ! cmp -s "$work/broken.custos" "$work/broken.orig"; then
   echo "FAIL fmt-syntax-error: the file was changed"; failures=$((failures + 1))
 fi
 expect fmt-two-files 2 "$custos" fmt a b
+# A NUL in a comment once made fmt stop printing there (dropping the deny
+# rule after it) and exit 0: now the policy is refused, and nothing printed.
+printf 'policy "t" version 1\ncategory c\nrole r\npurpose p basis contract\nretain c for 1y\n# ok\0 deny r to read c for p\nallow r to read c for p\n' >"$work/nul.custos"
+expect fmt-nul 1 "$custos" fmt "$work/nul.custos"
+contains fmt-nul "nul.custos:6:5: error[E001]: NUL byte in a comment" "$err"
+if [ -s "$work/out" ]; then echo "FAIL fmt-nul: printed something"; failures=$((failures + 1)); fi
+expect check-nul 1 "$custos" check "$work/nul.custos"
+# Standard output that cannot be written is an error, not exit 0.
+expect fmt-stdout-full 1 env C="$custos" F="$work/loyalty.custos" bash -c '"$C" fmt "$F" >/dev/full'
+contains fmt-stdout-full "custos fmt: cannot write to standard output: No space left on device" "$err"
+
+# fmt --write: a planted symlink at the old predictable POLICY.tmp is not
+# followed, the mode is kept, and a symlinked policy stays a symlink.
+mkdir -p "$work/w"
+printf 'policy  "t" version 1   category a,b\n' >"$work/w/p.custos"
+printf 'victim\n' >"$work/w/victim"
+ln -s "$work/w/victim" "$work/w/p.custos.tmp"
+chmod 0640 "$work/w/p.custos"
+expect fmt-write-safe 0 "$custos" fmt --write "$work/w/p.custos"
+if [ "$(cat "$work/w/victim")" != "victim" ] || [ ! -L "$work/w/p.custos.tmp" ]; then
+  echo "FAIL fmt-write-safe: the planted symlink was followed"; failures=$((failures + 1))
+fi
+if [ "$(cat "$work/w/p.custos")" != $'policy "t" version 1\ncategory a, b' ]; then
+  echo "FAIL fmt-write-safe: got $(cat "$work/w/p.custos")"; failures=$((failures + 1))
+fi
+if [ "$(stat -c %a "$work/w/p.custos")" != "640" ]; then
+  echo "FAIL fmt-write-mode: mode $(stat -c %a "$work/w/p.custos"), expected 640"; failures=$((failures + 1))
+fi
+if [ "$(ls -A "$work/w" | sort | tr '\n' ' ')" != "p.custos p.custos.tmp victim " ]; then
+  echo "FAIL fmt-write-leftovers: $(ls -A "$work/w")"; failures=$((failures + 1))
+fi
+mkdir -p "$work/w/real"
+printf 'policy  "t" version 1   category a,b\n' >"$work/w/real/target.custos"
+chmod 0600 "$work/w/real/target.custos"
+ln -s real/target.custos "$work/w/link.custos"
+expect fmt-write-symlink 0 "$custos" fmt --write "$work/w/link.custos"
+if [ ! -L "$work/w/link.custos" ] || [ "$(readlink "$work/w/link.custos")" != "real/target.custos" ]; then
+  echo "FAIL fmt-write-symlink: the symlink was replaced"; failures=$((failures + 1))
+fi
+if [ "$(cat "$work/w/real/target.custos")" != $'policy "t" version 1\ncategory a, b' ]; then
+  echo "FAIL fmt-write-symlink: the target has $(cat "$work/w/real/target.custos")"; failures=$((failures + 1))
+fi
+if [ "$(stat -c %a "$work/w/real/target.custos")" != "600" ]; then
+  echo "FAIL fmt-write-symlink: mode $(stat -c %a "$work/w/real/target.custos")"; failures=$((failures + 1))
+fi
 
 # eval
 lang=$src/tests/engine/policies/language_examples.custos
