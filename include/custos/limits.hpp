@@ -62,6 +62,10 @@ inline constexpr std::size_t kMaxRequestCategories = 1024;
 inline constexpr std::size_t kMaxRequestConsentRecords = 4096;
 inline constexpr int kMaxJsonDepth = 32;
 
+// Largest pseudonym key file read. A key is 64 hex digits and a line break;
+// a bigger file is not a key (and is not worth reading into memory).
+inline constexpr std::size_t kMaxKeyFileBytes = 1024;
+
 }  // namespace custos::limits
 
 #endif  // CUSTOS_LIMITS_HPP

@@ -188,6 +188,21 @@ printf '{"actor": {"roles": ["support_agent"]}, "action": "share", "action": "re
 expect eval-duplicate-key 1 "$custos" eval "$lang" "$work/dup.json"
 contains eval-duplicate-key '"allowed":false' "$out"
 contains eval-duplicate-key 'custos eval: malformed request: request has the key "action" twice in one object' "$err"
+# The pseudonym key file: created 0600 on first use; a FIFO is refused at
+# once (it used to hang eval), as are a key others can read and a zero key.
+expect eval-key-created 0 "$custos" eval "$lang" "$work/req.json" --key-file "$work/new.key"
+if [ "$(stat -c %a "$work/new.key")" != "600" ]; then
+  echo "FAIL eval-key-created: mode $(stat -c %a "$work/new.key")"; failures=$((failures + 1))
+fi
+mkfifo "$work/fifo.key"
+expect eval-key-fifo 1 timeout 5 "$custos" eval "$lang" "$work/req.json" --key-file "$work/fifo.key"
+contains eval-key-fifo "custos eval: $work/fifo.key: not a regular file (a pseudonym key is a file of 64 hex digits)" "$err"
+cp "$work/new.key" "$work/shared.key" && chmod 0644 "$work/shared.key"
+expect eval-key-readable 1 "$custos" eval "$lang" "$work/req.json" --key-file "$work/shared.key"
+contains eval-key-readable "the pseudonym key is accessible by group or others (mode 0644); run \`chmod 600 $work/shared.key\`" "$err"
+printf '%064d\n' 0 >"$work/zero.key" && chmod 0600 "$work/zero.key"
+expect eval-key-zero 1 "$custos" eval "$lang" "$work/req.json" --key-file "$work/zero.key"
+contains eval-key-zero "$work/zero.key: the pseudonym key is all zeros" "$err"
 # Repeated options are refused (parse_args), never the last one silently.
 expect eval-repeated-option 2 "$custos" eval "$lang" "$work/req.json" --key-file a --key-file b
 contains eval-repeated-option "custos eval: --key-file is given more than once" "$err"
