@@ -251,6 +251,17 @@ expect consent-repeated-option 2 "$custos" consent grant --store "$store" --subj
 contains consent-repeated-option "custos consent: --subject is given more than once" "$err"
 expect consent-not-a-store 1 "$custos" consent show --store "$db" --subject c-1
 contains consent-not-a-store "not a consent store" "$err"
+# A damaged store is refused, never re-created: a dropped table stays dropped.
+if command -v sqlite3 >/dev/null; then
+  cp "$store" "$work/damaged.db"
+  sqlite3 "$work/damaged.db" 'DROP TABLE consent_records'
+  expect consent-damaged 1 "$custos" consent grant --store "$work/damaged.db" --subject c-1 --purpose marketing
+  contains consent-damaged "damaged.db: damaged consent store: the table consent_records is missing" "$err"
+  expect consent-damaged-again 1 "$custos" consent show --store "$work/damaged.db" --subject c-1
+  contains consent-damaged-again "damaged consent store: the table consent_records is missing" "$err"
+  expect consent-damaged-eval 1 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$work/damaged.db"
+  contains consent-damaged-eval "damaged consent store: the table consent_records is missing" "$err"
+fi
 
 # test: a passing and a failing case file
 cat >"$work/cases.json" <<'JSON'
