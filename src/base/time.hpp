@@ -17,7 +17,9 @@ using UnixSeconds = std::int64_t;
 // The times Custos reads and writes: 0001-01-01T00:00:00Z to
 // 9999-12-31T23:59:59Z, the years RFC 3339's four digits can spell. Parsing
 // refuses a time outside them (a leap second or an offset can push one past a
-// bound), so every time Custos prints, it can read back.
+// bound), so every time Custos prints, it can read back. format_rfc3339
+// prints a time outside them (which no parse gives, but an integer may hold)
+// as the nearer bound, never with a year of five digits or a negative one.
 inline constexpr UnixSeconds kMinTime = -62135596800;  // 0001-01-01T00:00:00Z
 inline constexpr UnixSeconds kMaxTime = 253402300799;  // 9999-12-31T23:59:59Z
 
@@ -30,9 +32,7 @@ std::optional<UnixSeconds> parse_rfc3339(std::string_view text);
 // datetime(), UTC, optional fraction) or `YYYY-MM-DD` (midnight UTC).
 std::optional<UnixSeconds> parse_stored_time(std::string_view text);
 
-// `2026-11-28T12:00:00Z`. A time outside kMinTime..kMaxTime (which no parse
-// gives, but an integer may hold) prints as the nearer bound, never as a year
-// of five digits or a negative one.
+// `2026-11-28T12:00:00Z`.
 std::string format_rfc3339(UnixSeconds t);
 
 // Days since 1970-01-01 of a proleptic Gregorian date, and back.
