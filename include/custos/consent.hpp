@@ -40,14 +40,20 @@ struct ConsentOptions {
 
 class CUSTOS_EXPORT ConsentStore {
  public:
-  // Opens or creates the store. Fails with kCorruption when the file is not
-  // a consent store, kIoError when it cannot be opened.
+  // Opens the store; a new or empty file becomes an empty store (several
+  // processes may create the same store at once). Fails with kCorruption
+  // when the file is not a consent store of this version (another
+  // application_id or user_version) or is damaged (a table, index or trigger
+  // missing or changed: it is never repaired), kIoError when it cannot be
+  // opened. A store SQLite lets this process only read (a write-protected
+  // file) is opened read-only; then every append fails, saying why.
   static Result<std::unique_ptr<ConsentStore>> open(const std::string& path,
                                                     ConsentOptions options = {});
   ~ConsentStore();
 
   // Appends a record. Fails (and stores nothing) on an empty subject or
-  // purpose, or an `expires` on a record that is not a grant.
+  // purpose, one longer than limits::kMaxConsentFieldBytes, an `expires` on
+  // a record that is not a grant, or a store opened read-only.
   Status append(std::string_view subject, const ConsentRecord& record);
   Status grant(std::string_view subject, std::string_view purpose, Timestamp at,
                std::optional<Timestamp> expires = std::nullopt, std::string_view source = {});
@@ -56,7 +62,11 @@ class CUSTOS_EXPORT ConsentStore {
   Status object(std::string_view subject, std::string_view purpose, Timestamp at,
                 std::string_view source = {});
 
-  // Every record of a subject, in the order they were appended.
+  // Every record of a subject, in the order they were appended. A record
+  // Custos could not have written (a state that is none of the three, a
+  // missing purpose, a time that is not an integer) fails the call with
+  // kCorruption naming the store; the engine then decides as if no consent
+  // could be shown.
   Result<std::vector<ConsentRecord>> history(std::string_view subject) const;
 
   // The same, from the cache: what the engine reads on every decision.

@@ -75,6 +75,15 @@ inline constexpr std::size_t kMaxRequestCategories = 1024;
 inline constexpr std::size_t kMaxRequestConsentRecords = 4096;
 inline constexpr int kMaxJsonDepth = 32;
 
+// Longest subject, purpose and source (bytes) of one consent record. They
+// are ids and short labels ("signup-form"), never documents; the cap keeps
+// one hostile caller from filling the store a megabyte at a time.
+inline constexpr std::size_t kMaxConsentFieldBytes = 1024;
+
+// Largest pseudonym key file read. A key is 64 hex digits and a line break;
+// a bigger file is not a key (and is not worth reading into memory).
+inline constexpr std::size_t kMaxKeyFileBytes = 1024;
+
 }  // namespace custos::limits
 
 #endif  // CUSTOS_LIMITS_HPP

@@ -1,4 +1,5 @@
-// Small text helpers shared by the modules: did-you-mean suggestions.
+// Small text helpers shared by the modules: did-you-mean suggestions, and the
+// nesting of a JSON text measured before it is parsed.
 #pragma once
 
 #include <string>
@@ -15,5 +16,13 @@ std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t li
 // (distance at most a third of the name's length, at least 1), else "".
 // Ties go to the first candidate in the list, so suggestions are stable.
 std::string closest_match(std::string_view name, const std::vector<std::string>& candidates);
+
+// The deepest nesting of JSON arrays and objects in `text` (0 for a scalar),
+// counted by a scan of the text alone: brackets inside strings do not count,
+// and nothing is parsed or allocated. Check it before handing untrusted JSON
+// to a parser, so a hostile document cannot make the parser, or the
+// destructor and serialiser of what it built, recurse deeply. The text need
+// not be valid JSON.
+int json_nesting_depth(std::string_view text);
 
 }  // namespace custos::detail

@@ -66,6 +66,12 @@ std::optional<std::int64_t> read_clock(std::string_view text, std::size_t& pos) 
   return std::int64_t{h} * 3600 + mi * 60 + s;
 }
 
+// The time, when it is one Custos can print and read back.
+std::optional<UnixSeconds> in_range(UnixSeconds t) {
+  if (t < kMinTime || t > kMaxTime) return std::nullopt;
+  return t;
+}
+
 }  // namespace
 
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
@@ -115,7 +121,7 @@ std::optional<UnixSeconds> parse_rfc3339(std::string_view text) {
     return std::nullopt;
   }
   if (pos != text.size()) return std::nullopt;
-  return *days * 86400 + *clock - offset;
+  return in_range(*days * 86400 + *clock - offset);
 }
 
 std::optional<UnixSeconds> parse_stored_time(std::string_view text) {
@@ -123,14 +129,15 @@ std::optional<UnixSeconds> parse_stored_time(std::string_view text) {
   std::size_t pos = 0;
   const auto days = read_date(text, pos);
   if (!days) return std::nullopt;
-  if (pos == text.size()) return *days * 86400;
+  if (pos == text.size()) return in_range(*days * 86400);
   if (!expect(text, pos, ' ')) return std::nullopt;
   const auto clock = read_clock(text, pos);
   if (!clock || pos != text.size()) return std::nullopt;
-  return *days * 86400 + *clock;
+  return in_range(*days * 86400 + *clock);
 }
 
 std::string format_rfc3339(UnixSeconds t) {
+  t = t < kMinTime ? kMinTime : t > kMaxTime ? kMaxTime : t;
   std::int64_t days = t / 86400;
   std::int64_t secs = t % 86400;
   if (secs < 0) secs += 86400, --days;

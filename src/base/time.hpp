@@ -14,8 +14,18 @@ namespace custos::detail {
 
 using UnixSeconds = std::int64_t;
 
+// The times Custos reads and writes: 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59Z, the years RFC 3339's four digits can spell. Parsing
+// refuses a time outside them (a leap second or an offset can push one past a
+// bound), so every time Custos prints, it can read back. format_rfc3339
+// prints a time outside them (which no parse gives, but an integer may hold)
+// as the nearer bound, never with a year of five digits or a negative one.
+inline constexpr UnixSeconds kMinTime = -62135596800;  // 0001-01-01T00:00:00Z
+inline constexpr UnixSeconds kMaxTime = 253402300799;  // 9999-12-31T23:59:59Z
+
 // RFC 3339 only: `2026-11-28T12:00:00Z`, `...T12:00:00.250+01:00`. Fractions
 // of a second are accepted and dropped (Custos decides at second precision).
+// A result outside kMinTime..kMaxTime is refused.
 std::optional<UnixSeconds> parse_rfc3339(std::string_view text);
 
 // What a database column may hold: RFC 3339, `YYYY-MM-DD HH:MM:SS` (SQLite's

@@ -24,7 +24,9 @@ std::optional<Timestamp> parse_time_option(const std::string& text, const char* 
                                            const char* option) {
   const auto t = detail::parse_rfc3339(text);
   if (!t) {
-    std::fprintf(stderr, "custos %s: --%s: not an RFC 3339 time: %s (e.g. 2026-11-28T12:00:00Z)\n",
+    std::fprintf(stderr,
+                 "custos %s: --%s: not an RFC 3339 time from 0001-01-01T00:00:00Z to "
+                 "9999-12-31T23:59:59Z: %s (e.g. 2026-11-28T12:00:00Z)\n",
                  command, option, text.c_str());
   }
   return t;

@@ -31,7 +31,9 @@ const std::vector<Command>& commands() {
        "gives context.time.\n\n"
        "  --consent-store FILE  consent records for requests that carry none\n"
        "  --explain             per item, every candidate rule and what became of it\n"
-       "  --key-file FILE       pseudonym key file (created when missing)\n\n"
+       "  --key-file FILE       pseudonym key file (created, mode 0600, when missing;\n"
+       "                        refused unless a regular file only its owner can\n"
+       "                        read and write, as ssh does)\n\n"
        "Exit: 0 whether allowed or denied; 1 on bad input (policy errors, an\n"
        "unreadable file, a malformed request, whose bad_request decision is printed).\n",
        run_eval},

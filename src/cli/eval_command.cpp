@@ -1,7 +1,5 @@
 // custos eval: decide one request and print the decision JSON.
 #include <cstdio>
-#include <iostream>
-#include <iterator>
 
 #include "base/file.hpp"
 #include "cli/cli_util.hpp"
@@ -24,17 +22,15 @@ int run_eval(const std::vector<std::string>& raw) {
   auto policy = load_policy_or_report(args->positional[0]);
   if (!policy) return kExitBadInput;
 
-  std::string request_text;
-  if (args->positional[1] == "-") {
-    request_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  } else {
-    auto text = detail::read_file(args->positional[1], limits::kMaxRequestBytes);
-    if (!text.ok()) {
-      std::fprintf(stderr, "custos eval: %s\n", text.status().message().c_str());
-      return kExitBadInput;
-    }
-    request_text = std::move(*text);
+  // Both ways stop reading one byte past the request limit.
+  auto text = args->positional[1] == "-"
+                  ? detail::read_stream(stdin, "standard input", limits::kMaxRequestBytes)
+                  : detail::read_file(args->positional[1], limits::kMaxRequestBytes);
+  if (!text.ok()) {
+    std::fprintf(stderr, "custos eval: %s\n", text.status().message().c_str());
+    return kExitBadInput;
   }
+  const std::string request_text = std::move(*text);
 
   // A policy author's tool: requests date themselves and may carry consent.
   EngineOptions options;

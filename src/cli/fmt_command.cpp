@@ -1,11 +1,15 @@
 // custos fmt: print (or rewrite) a policy in canonical form.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "base/file.hpp"
 #include "cli/commands.hpp"
+#include "cli/fmt_guard.hpp"
 #include "custos/limits.hpp"
 #include "lang/diagnostics.hpp"
 #include "lang/formatter.hpp"
+#include "lang/lexer.hpp"
 
 namespace custos::cli {
 
@@ -36,6 +40,22 @@ int run_fmt(const std::vector<std::string>& raw) {
     return kExitBadInput;
   }
   const std::string formatted = lang::format_policy(file, parsed);
+  // Formatting changes layout, never content: the output must lex to the
+  // same tokens and comments as the input. If it does not, that is a bug in
+  // the formatter, and nothing is printed or written.
+  const lang::SourceFile out_file(path, formatted);
+  lang::DiagnosticSink out_sink(out_file);
+  const lang::LexedSource relexed = lang::lex(out_file, out_sink);
+  std::string difference = out_sink.has_errors()
+                               ? "the output does not lex cleanly"
+                               : content_difference(file, parsed.lexed, out_file, relexed);
+  if (!difference.empty()) {
+    std::fprintf(stderr,
+                 "custos fmt: internal error: formatting %s would change its content (%s); "
+                 "nothing was written. Please report this bug.\n",
+                 path.c_str(), difference.c_str());
+    return kExitBadInput;
+  }
   if (args->has("check")) {
     if (formatted == file.text()) return kExitOk;
     std::fprintf(stderr, "%s: not in canonical form (run `custos fmt --write %s`)\n", path.c_str(),
@@ -51,7 +71,12 @@ int run_fmt(const std::vector<std::string>& raw) {
     }
     return kExitOk;
   }
-  std::fputs(formatted.c_str(), stdout);
+  // With the size: the text is never cut short at a byte that ends a C string.
+  if (std::fwrite(formatted.data(), 1, formatted.size(), stdout) != formatted.size() ||
+      std::fflush(stdout) != 0) {
+    std::fprintf(stderr, "custos fmt: cannot write to standard output: %s\n", std::strerror(errno));
+    return kExitBadInput;
+  }
   return kExitOk;
 }
 

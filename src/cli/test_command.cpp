@@ -5,10 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.hpp"
+#include "base/text.hpp"
 #include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
 #include "custos/engine.hpp"
 #include "custos/limits.hpp"
+#include "engine/json_parse.hpp"
 
 namespace custos::cli {
 namespace {
@@ -55,7 +57,26 @@ int run_test(const std::vector<std::string>& raw) {
     std::fprintf(stderr, "custos test: %s\n", text.status().message().c_str());
     return kExitBadInput;
   }
-  const json cases = json::parse(*text, nullptr, false);
+  // A case file nests a request two levels down (array, case object), so it
+  // may nest two levels more than a request. Deeper, it is refused before
+  // parsing: a 100,000-deep request made the parse, the re-serialising of
+  // the request and the destructor recurse until the stack overflowed.
+  constexpr int kMaxCasesDepth = limits::kMaxJsonDepth + 2;
+  if (detail::json_nesting_depth(*text) > kMaxCasesDepth) {
+    std::fprintf(stderr,
+                 "custos test: %s: nested deeper than %d levels (a request may nest %d, inside "
+                 "the array of cases and its case object)\n",
+                 cases_path.c_str(), kMaxCasesDepth, limits::kMaxJsonDepth);
+    return kExitBadInput;
+  }
+  // Duplicate keys are refused as in a request: which `expect` would count?
+  std::string duplicate;
+  const json cases = detail::parse_json_unique_keys(*text, &duplicate);
+  if (!duplicate.empty()) {
+    std::fprintf(stderr, "custos test: %s: the key %s appears twice in one object\n",
+                 cases_path.c_str(), duplicate.c_str());
+    return kExitBadInput;
+  }
   if (cases.is_discarded() || !cases.is_array()) {
     std::fprintf(stderr, "custos test: %s: not a JSON array of cases\n", cases_path.c_str());
     return kExitBadInput;

@@ -1,41 +1,22 @@
 // Request and decision JSON (policy-lang/REFERENCE.md, "Requests" and
 // "Decisions"). The decoder never throws and never trusts its input: size
 // and nesting are bounded before parsing, and every field is type-checked.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
+#include "base/text.hpp"
 #include "base/time.hpp"
+#include "base/utf8.hpp"
 #include "custos/decision.hpp"
 #include "custos/limits.hpp"
 #include "custos/request.hpp"
+#include "engine/json_parse.hpp"
 
 namespace custos {
 namespace {
 
 using nlohmann::json;
-
-// Deepest nesting of arrays and objects, counted without parsing, so a
-// hostile document cannot make the parser (or the destructor of what it
-// built) recurse deeply.
-int nesting_depth(std::string_view text) {
-  int depth = 0, deepest = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
 
 Value to_value(const json& j) {
   switch (j.type()) {
@@ -250,19 +231,67 @@ nlohmann::ordered_json consent_json(const ConsentRecord& r) {
 
 }  // namespace
 
+nlohmann::json detail::parse_json_unique_keys(std::string_view text, std::string* duplicate_key) {
+  duplicate_key->clear();
+  // The keys of each object being parsed, innermost last; checked when the
+  // object closes (sorted, so a 10,000-key object costs n log n, not n^2).
+  std::vector<std::vector<std::string>> open;
+  bool duplicate = false;
+  const json::parser_callback_t track = [&](int /*depth*/, json::parse_event_t event,
+                                            json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        open.emplace_back();
+        break;
+      case json::parse_event_t::key:
+        if (!open.empty()) open.back().push_back(parsed.get<std::string>());
+        break;
+      case json::parse_event_t::object_end:
+        if (!open.empty()) {
+          auto& keys = open.back();
+          std::sort(keys.begin(), keys.end());
+          const auto twice = std::adjacent_find(keys.begin(), keys.end());
+          if (twice != keys.end() && !duplicate) {
+            duplicate = true;
+            constexpr std::size_t kShown = 64;  // code points of the key in the message
+            const std::size_t cut = detail::prefix_bytes(*twice, kShown);
+            // Quoted and escaped as JSON, so a key with quotes or control
+            // characters reads unambiguously in a message.
+            *duplicate_key = json(twice->substr(0, cut) + (cut < twice->size() ? "..." : ""))
+                                 .dump(-1, ' ', false, json::error_handler_t::replace);
+          }
+          open.pop_back();
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
+  json root = json::parse(text, track, /*allow_exceptions=*/false);
+  if (root.is_discarded()) {
+    duplicate_key->clear();
+    return root;
+  }
+  if (duplicate) return json(json::value_t::discarded);
+  return root;
+}
+
 Request Request::from_json(std::string_view text) {
   Request out;
   if (text.size() > limits::kMaxRequestBytes) {
     out.malformed = "request is larger than " + std::to_string(limits::kMaxRequestBytes) + " bytes";
     return out;
   }
-  if (nesting_depth(text) > limits::kMaxJsonDepth) {
+  if (detail::json_nesting_depth(text) > limits::kMaxJsonDepth) {
     out.malformed = "request is nested deeper than " + std::to_string(limits::kMaxJsonDepth);
     return out;
   }
-  const json root = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  std::string duplicate;
+  const json root = detail::parse_json_unique_keys(text, &duplicate);
   if (root.is_discarded()) {
-    out.malformed = "request is not valid JSON";
+    out.malformed = duplicate.empty() ? "request is not valid JSON"
+                                      : "request has the key " + duplicate + " twice in one object";
     return out;
   }
   Decoder(out).run(root);

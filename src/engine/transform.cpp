@@ -1,6 +1,5 @@
 #include "engine/transform.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -11,8 +10,10 @@
 namespace custos::detail {
 namespace {
 
-// The text a transform works on: text as is, numbers in decimal. Others
-// (lists, blobs) have none.
+// The text a transform works on: text as is, integers in decimal. Others
+// have none (REFERENCE.md section 6): a bool or a real would give a
+// pseudonym of `true` or of one spelling of a float, and a list or blob no
+// text at all, so hash, mask and truncate make them NULL.
 bool text_form(const Value& v, std::string* out) {
   switch (v.kind) {
     case Value::Kind::kText:
@@ -21,15 +22,6 @@ bool text_form(const Value& v, std::string* out) {
     case Value::Kind::kInt:
       *out = std::to_string(v.integer);
       return true;
-    case Value::Kind::kBool:
-      *out = v.boolean ? "true" : "false";
-      return true;
-    case Value::Kind::kReal: {
-      char buf[64];
-      const auto r = std::to_chars(buf, buf + sizeof buf, v.real);
-      *out = std::string(buf, r.ptr);
-      return true;
-    }
     default:
       return false;
   }
@@ -64,8 +56,19 @@ Value round_value(const Value& v, std::int64_t n) {
     }
     case Value::Kind::kReal: {
       if (!std::isfinite(v.real)) return Value::null();
+      // v - fmod(v, n) is the multiple exactly whenever a double can hold it
+      // (fmod is exact, and so is a subtraction whose result is
+      // representable). floor(v / n) * n is not: the quotient and product
+      // both round, and the result can exceed v (1e300 under round(43)) or
+      // overflow to infinity (DBL_MAX under round(3)).
       const double nd = static_cast<double>(n);
-      return Value::of_real(std::floor(v.real / nd) * nd);
+      const double rest = std::fmod(v.real, nd);  // sign of v, |rest| < n
+      double out = v.real - rest;
+      if (rest < 0) out -= nd;
+      // Where doubles are further apart than n, the multiple has no exact
+      // form and the subtractions round: never above the input.
+      if (out > v.real) out = v.real;
+      return Value::of_real(out);
     }
     default:
       return Value::null();

@@ -15,9 +15,20 @@ std::string Diagnostic::to_string() const {
   if (line > 0) {
     const std::string number = std::to_string(line);
     const std::string gutter(number.size(), ' ');
-    // Tabs would misplace the caret; show them as single spaces.
-    std::string shown = source_line;
-    std::replace(shown.begin(), shown.end(), '\t', ' ');
+    // Tabs would misplace the caret; show them as single spaces. A NUL byte
+    // (always an error, E001) shows as U+2400 SYMBOL FOR NULL, one column
+    // wide like the byte it stands for, so the message stays one C string.
+    std::string shown;
+    shown.reserve(source_line.size());
+    for (const char c : source_line) {
+      if (c == '\t') {
+        shown += ' ';
+      } else if (c == '\0') {
+        shown += "\xE2\x90\x80";  // U+2400
+      } else {
+        shown += c;
+      }
+    }
     out += " " + number + " | " + shown + "\n";
     out += " " + gutter + " | " + std::string(column - 1, ' ') + "^";
     if (length > 1) out += std::string(length - 1, '~');

@@ -58,6 +58,14 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+// A NUL byte is never part of policy text. Tools that read C strings stop at
+// one, so a NUL in a comment could hide the rest of a file from a reviewer
+// (or from `custos fmt` before it wrote with the size); a UTF-16 file has
+// one before every ASCII character.
+constexpr const char* kNulHint =
+    "remove the NUL byte: policy files are UTF-8 text (a UTF-16 file has one before every "
+    "ASCII character)";
+
 class Lexer {
  public:
   Lexer(const SourceFile& file, DiagnosticSink& sink) : text_(file.text()), sink_(sink) {}
@@ -104,7 +112,10 @@ class Lexer {
         std::size_t end = pos_;
         if (end > begin && text_[end - 1] == '\r') --end;
         const std::string_view body = text_.substr(begin, end - begin);
-        if (!detail::is_valid_utf8(body)) {
+        if (const auto nul = body.find('\0'); nul != std::string_view::npos) {
+          const auto at = static_cast<std::uint32_t>(begin + nul);
+          lex_error("E001", {at, at + 1}, "NUL byte in a comment", kNulHint);
+        } else if (!detail::is_valid_utf8(body)) {
           lex_error("E001", {static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)},
                     "comment is not valid UTF-8", "policy files must be UTF-8 text");
         }
@@ -173,10 +184,16 @@ class Lexer {
       default:
         break;
     }
+    if (c == '\0') {
+      // A run of NUL bytes is one error.
+      while (pos_ < text_.size() && text_[pos_] == '\0') ++pos_;
+      lex_error("E001", span_from(begin), "NUL byte in policy text", kNulHint);
+      return;
+    }
     // Not a token: report the whole run of such characters once.
     pos_ = begin;
     bool valid_utf8 = true;
-    while (pos_ < text_.size() && !starts_token(text_[pos_])) {
+    while (pos_ < text_.size() && !starts_token(text_[pos_]) && text_[pos_] != '\0') {
       char32_t cp;
       if (!detail::decode_utf8(text_, pos_, &cp)) valid_utf8 = false;
     }
@@ -292,6 +309,14 @@ class Lexer {
       }
       if (c == '\\') {
         lex_escape(value, ok);
+        continue;
+      }
+      if (c == '\0') {
+        const std::size_t nul_begin = pos_;
+        while (pos_ < text_.size() && text_[pos_] == '\0') ++pos_;
+        lex_error("E001", {static_cast<std::uint32_t>(nul_begin), static_cast<std::uint32_t>(pos_)},
+                  "NUL byte in a string", kNulHint);
+        ok = false;
         continue;
       }
       const std::size_t char_begin = pos_;

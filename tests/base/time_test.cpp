@@ -44,3 +44,35 @@ TEST_CASE("formatting and calendar helpers round-trip", "[time]") {
     CHECK(days_from_civil(y, m, d) == days);
   }
 }
+
+TEST_CASE("times stay within the years 0001 to 9999, so every printed time reads back", "[time]") {
+  CHECK(parse_rfc3339("0001-01-01T00:00:00Z") == kMinTime);
+  CHECK(parse_rfc3339("9999-12-31T23:59:59Z") == kMaxTime);
+  CHECK(parse_rfc3339("9999-12-31T23:59:59.999Z") == kMaxTime);
+  CHECK(parse_rfc3339("0001-01-01T01:00:00+01:00") == kMinTime);
+  CHECK(parse_rfc3339("9999-12-31T22:59:59-01:00") == kMaxTime);
+  // A leap second or an offset past a bound: a time of year 0 or 10000.
+  for (const char* outside :
+       {"9999-12-31T23:59:60Z", "9999-12-31T23:00:00-01:00", "0001-01-01T00:59:59+01:00",
+        "0000-12-31T23:59:59Z", "0000-01-01T00:00:00Z", "0000-02-29T00:00:00Z"}) {
+    INFO(outside);
+    CHECK_FALSE(parse_rfc3339(outside).has_value());
+    CHECK_FALSE(parse_stored_time(outside).has_value());
+  }
+  CHECK_FALSE(parse_stored_time("0000-12-31").has_value());
+  CHECK_FALSE(parse_stored_time("0000-12-31 23:59:59").has_value());
+  CHECK(parse_stored_time("0001-01-01") == kMinTime);
+  CHECK(parse_stored_time("9999-12-31 23:59:59") == kMaxTime);
+
+  CHECK(format_rfc3339(kMinTime) == "0001-01-01T00:00:00Z");
+  CHECK(format_rfc3339(kMaxTime) == "9999-12-31T23:59:59Z");
+  // Outside the range, the nearer bound: never `10000-...` nor `-0001-...`.
+  CHECK(format_rfc3339(kMaxTime + 1) == "9999-12-31T23:59:59Z");
+  CHECK(format_rfc3339(INT64_MAX) == "9999-12-31T23:59:59Z");
+  CHECK(format_rfc3339(kMinTime - 1) == "0001-01-01T00:00:00Z");
+  CHECK(format_rfc3339(INT64_MIN) == "0001-01-01T00:00:00Z");
+  for (std::int64_t t : {kMinTime, kMinTime + 86399, std::int64_t{0}, kMaxTime - 86400, kMaxTime}) {
+    INFO(t);
+    CHECK(parse_rfc3339(format_rfc3339(t)) == t);
+  }
+}

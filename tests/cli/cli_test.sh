@@ -111,6 +111,51 @@ if ! cmp -s "$work/broken.custos" "$work/broken.orig"; then
   echo "FAIL fmt-syntax-error: the file was changed"; failures=$((failures + 1))
 fi
 expect fmt-two-files 2 "$custos" fmt a b
+# A NUL in a comment once made fmt stop printing there (dropping the deny
+# rule after it) and exit 0: now the policy is refused, and nothing printed.
+printf 'policy "t" version 1\ncategory c\nrole r\npurpose p basis contract\nretain c for 1y\n# ok\0 deny r to read c for p\nallow r to read c for p\n' >"$work/nul.custos"
+expect fmt-nul 1 "$custos" fmt "$work/nul.custos"
+contains fmt-nul "nul.custos:6:5: error[E001]: NUL byte in a comment" "$err"
+if [ -s "$work/out" ]; then echo "FAIL fmt-nul: printed something"; failures=$((failures + 1)); fi
+expect check-nul 1 "$custos" check "$work/nul.custos"
+# Standard output that cannot be written is an error, not exit 0.
+expect fmt-stdout-full 1 env C="$custos" F="$work/loyalty.custos" bash -c '"$C" fmt "$F" >/dev/full'
+contains fmt-stdout-full "custos fmt: cannot write to standard output: No space left on device" "$err"
+
+# fmt --write: a planted symlink at the old predictable POLICY.tmp is not
+# followed, the mode is kept, and a symlinked policy stays a symlink.
+mkdir -p "$work/w"
+printf 'policy  "t" version 1   category a,b\n' >"$work/w/p.custos"
+printf 'victim\n' >"$work/w/victim"
+ln -s "$work/w/victim" "$work/w/p.custos.tmp"
+chmod 0640 "$work/w/p.custos"
+expect fmt-write-safe 0 "$custos" fmt --write "$work/w/p.custos"
+if [ "$(cat "$work/w/victim")" != "victim" ] || [ ! -L "$work/w/p.custos.tmp" ]; then
+  echo "FAIL fmt-write-safe: the planted symlink was followed"; failures=$((failures + 1))
+fi
+if [ "$(cat "$work/w/p.custos")" != $'policy "t" version 1\ncategory a, b' ]; then
+  echo "FAIL fmt-write-safe: got $(cat "$work/w/p.custos")"; failures=$((failures + 1))
+fi
+if [ "$(stat -c %a "$work/w/p.custos")" != "640" ]; then
+  echo "FAIL fmt-write-mode: mode $(stat -c %a "$work/w/p.custos"), expected 640"; failures=$((failures + 1))
+fi
+if [ "$(ls -A "$work/w" | sort | tr '\n' ' ')" != "p.custos p.custos.tmp victim " ]; then
+  echo "FAIL fmt-write-leftovers: $(ls -A "$work/w")"; failures=$((failures + 1))
+fi
+mkdir -p "$work/w/real"
+printf 'policy  "t" version 1   category a,b\n' >"$work/w/real/target.custos"
+chmod 0600 "$work/w/real/target.custos"
+ln -s real/target.custos "$work/w/link.custos"
+expect fmt-write-symlink 0 "$custos" fmt --write "$work/w/link.custos"
+if [ ! -L "$work/w/link.custos" ] || [ "$(readlink "$work/w/link.custos")" != "real/target.custos" ]; then
+  echo "FAIL fmt-write-symlink: the symlink was replaced"; failures=$((failures + 1))
+fi
+if [ "$(cat "$work/w/real/target.custos")" != $'policy "t" version 1\ncategory a, b' ]; then
+  echo "FAIL fmt-write-symlink: the target has $(cat "$work/w/real/target.custos")"; failures=$((failures + 1))
+fi
+if [ "$(stat -c %a "$work/w/real/target.custos")" != "600" ]; then
+  echo "FAIL fmt-write-symlink: mode $(stat -c %a "$work/w/real/target.custos")"; failures=$((failures + 1))
+fi
 
 # eval
 lang=$src/tests/engine/policies/language_examples.custos
@@ -133,6 +178,42 @@ expect eval-malformed 1 "$custos" eval "$lang" "$work/bad.json"
 contains eval-malformed '"reason":"bad_request"' "$out"
 contains eval-malformed "action must be read or share, not delete" "$err"
 expect eval-missing-request 1 "$custos" eval "$lang" "$work/nope.json"
+# Standard input stops one byte past the request limit (1 MiB), even endless.
+expect eval-stdin-too-big 1 env C="$custos" P="$lang" bash -c 'head -c 2000000 /dev/zero | "$C" eval "$P" -'
+contains eval-stdin-too-big "custos eval: standard input: larger than the limit of 1048576 bytes" "$err"
+expect eval-stdin-endless 1 timeout 5 "$custos" eval "$lang" - </dev/zero
+contains eval-stdin-endless "custos eval: standard input: larger than the limit of 1048576 bytes" "$err"
+# A key given twice is refused, not decided by the last one.
+printf '{"actor": {"roles": ["support_agent"]}, "action": "share", "action": "read", "purpose": "service.support", "categories": ["contact.email"]}' >"$work/dup.json"
+expect eval-duplicate-key 1 "$custos" eval "$lang" "$work/dup.json"
+contains eval-duplicate-key '"allowed":false' "$out"
+contains eval-duplicate-key 'custos eval: malformed request: request has the key "action" twice in one object' "$err"
+# The pseudonym key file: created 0600 on first use; a FIFO is refused at
+# once (it used to hang eval), as are a key others can read and a zero key.
+expect eval-key-created 0 "$custos" eval "$lang" "$work/req.json" --key-file "$work/new.key"
+if [ "$(stat -c %a "$work/new.key")" != "600" ]; then
+  echo "FAIL eval-key-created: mode $(stat -c %a "$work/new.key")"; failures=$((failures + 1))
+fi
+mkfifo "$work/fifo.key"
+expect eval-key-fifo 1 timeout 5 "$custos" eval "$lang" "$work/req.json" --key-file "$work/fifo.key"
+contains eval-key-fifo "custos eval: $work/fifo.key: not a regular file (a pseudonym key is a file of 64 hex digits)" "$err"
+cp "$work/new.key" "$work/shared.key" && chmod 0644 "$work/shared.key"
+expect eval-key-readable 1 "$custos" eval "$lang" "$work/req.json" --key-file "$work/shared.key"
+contains eval-key-readable "the pseudonym key is accessible by group or others (mode 0644); run \`chmod 600 $work/shared.key\`" "$err"
+printf '%064d\n' 0 >"$work/zero.key" && chmod 0600 "$work/zero.key"
+expect eval-key-zero 1 "$custos" eval "$lang" "$work/req.json" --key-file "$work/zero.key"
+contains eval-key-zero "$work/zero.key: the pseudonym key is all zeros" "$err"
+# Repeated options are refused (parse_args), never the last one silently.
+expect eval-repeated-option 2 "$custos" eval "$lang" "$work/req.json" --key-file a --key-file b
+contains eval-repeated-option "custos eval: --key-file is given more than once" "$err"
+expect eval-repeated-option-eq 2 "$custos" eval "$lang" "$work/req.json" --consent-store=a --consent-store b
+contains eval-repeated-option-eq "custos eval: --consent-store is given more than once" "$err"
+expect eval-repeated-switch 2 "$custos" eval "$lang" "$work/req.json" --explain --explain
+contains eval-repeated-switch "custos eval: --explain is given more than once" "$err"
+expect fmt-repeated-switch 2 "$custos" fmt --write --write "$work/messy.custos"
+contains fmt-repeated-switch "custos fmt: --write is given more than once" "$err"
+expect check-repeated-option 2 "$custos" check "$examples/crm.custos" --db "$db" --db "$db"
+contains check-repeated-option "custos check: --db is given more than once" "$err"
 expect eval-bad-policy 1 "$custos" eval "$work/typo.custos" "$work/req.json"
 contains eval-bad-policy "error[E020]" "$err"
 
@@ -158,11 +239,29 @@ contains consent-withdrawn '"reason":"consent_withdrawn"' "$out"
 expect consent-show 0 "$custos" consent show --store "$store" --subject c-1
 contains consent-show '"state": "withdrawn"' "$out"
 expect consent-bad-time 1 "$custos" consent grant --store "$store" --subject c-1 --purpose m --at yesterday
+# A leap second at the last second of 9999 would print as year 10000.
+expect consent-time-past-9999 1 "$custos" consent grant --store "$store" --subject c-1 --purpose m --at 9999-12-31T23:59:60Z
+contains consent-time-past-9999 "--at: not an RFC 3339 time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z: 9999-12-31T23:59:60Z" "$err"
+expect consent-time-last-second 0 "$custos" consent grant --store "$store" --subject c-9 --purpose m --at 9999-12-31T23:59:59Z
+contains consent-time-last-second "c-9 granted for m at 9999-12-31T23:59:59Z" "$out"
 expect consent-expires-on-withdraw 1 "$custos" consent withdraw --store "$store" --subject c-1 --purpose m --expires 2027-01-01T00:00:00Z
 contains consent-expires-on-withdraw "only a grant can expire" "$err"
 expect consent-usage 2 "$custos" consent grant --store "$store"
+expect consent-repeated-option 2 "$custos" consent grant --store "$store" --subject c-1 --subject c-2 --purpose m
+contains consent-repeated-option "custos consent: --subject is given more than once" "$err"
 expect consent-not-a-store 1 "$custos" consent show --store "$db" --subject c-1
 contains consent-not-a-store "not a consent store" "$err"
+# A damaged store is refused, never re-created: a dropped table stays dropped.
+if command -v sqlite3 >/dev/null; then
+  cp "$store" "$work/damaged.db"
+  sqlite3 "$work/damaged.db" 'DROP TABLE consent_records'
+  expect consent-damaged 1 "$custos" consent grant --store "$work/damaged.db" --subject c-1 --purpose marketing
+  contains consent-damaged "damaged.db: damaged consent store: the table consent_records is missing" "$err"
+  expect consent-damaged-again 1 "$custos" consent show --store "$work/damaged.db" --subject c-1
+  contains consent-damaged-again "damaged consent store: the table consent_records is missing" "$err"
+  expect consent-damaged-eval 1 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$work/damaged.db"
+  contains consent-damaged-eval "damaged consent store: the table consent_records is missing" "$err"
+fi
 
 # test: a passing and a failing case file
 cat >"$work/cases.json" <<'JSON'
@@ -180,6 +279,21 @@ contains test-failing "contact.email: expected allow as hash, got deny consent_m
 contains test-failing "1 passed, 1 failed" "$(echo "$out" | tail -n 1)"
 printf '{"not": "an array"}' >"$work/notcases.json"
 expect test-bad-file 1 "$custos" test "$work/mkt.custos" "$work/notcases.json"
+# A 100,000-deep request inside a case: refused before parsing, no crash.
+{ printf '[{"name": "deep", "expect": {}, "request": '; head -c 100000 /dev/zero | tr '\0' '['; head -c 100000 /dev/zero | tr '\0' ']'; printf '}]'; } >"$work/deepcases.json"
+expect test-deep-case 1 "$custos" test "$work/mkt.custos" "$work/deepcases.json"
+contains test-deep-case "deepcases.json: nested deeper than 34 levels (a request may nest 32, inside the array of cases and its case object)" "$err"
+# Two `expect`s in one case: which would count? Refused.
+printf '[{"name": "twice", "request": {"actor": {"roles": ["m"]}, "action": "read", "purpose": "marketing", "categories": ["contact.email"]}, "expect": {"contact.email": "allow"}, "expect": {"contact.email": "deny"}}]' >"$work/dupcases.json"
+expect test-duplicate-key 1 "$custos" test "$work/mkt.custos" "$work/dupcases.json"
+contains test-duplicate-key 'dupcases.json: the key "expect" appears twice in one object' "$err"
+printf '[{"name": "twice", "request": {"actor": {"roles": ["m"]}, "action": "read", "action": "share", "purpose": "marketing", "categories": ["contact.email"]}, "expect": {"contact.email": "deny"}}]' >"$work/dupreq.json"
+expect test-duplicate-key-in-request 1 "$custos" test "$work/mkt.custos" "$work/dupreq.json"
+contains test-duplicate-key-in-request 'dupreq.json: the key "action" appears twice in one object' "$err"
+# A case file at the depth limit still runs: a request nested 32 deep.
+{ printf '[{"name": "deep ok", "expect": {}, "request": {"actor": {}, "action": "read", "purpose": "marketing", "categories": ["contact.email"], "context": {"attributes": {"x": '; head -c 29 /dev/zero | tr '\0' '['; head -c 29 /dev/zero | tr '\0' ']'; printf '}}}}]'; } >"$work/okcases.json"
+expect test-depth-limit 0 "$custos" test "$work/mkt.custos" "$work/okcases.json"
+contains test-depth-limit "1 passed, 0 failed" "$out"
 
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -5,6 +5,7 @@
 #include "custos/engine.hpp"
 
 #include <filesystem>
+#include <fstream>
 
 #include "crypto/crypto.hpp"
 #include "custos/consent.hpp"

@@ -1,12 +1,12 @@
 // Helpers for engine tests: compile a policy from text, build requests.
 #pragma once
 
-#include <fstream>
-#include <iterator>
 #include <string>
 
+#include "base/file.hpp"
 #include "catch.hpp"
 #include "custos/engine.hpp"
+#include "custos/limits.hpp"
 
 namespace custos::test {
 
@@ -22,9 +22,10 @@ inline std::shared_ptr<const Policy> compile_or_fail(const std::string& text,
 }
 
 inline std::string read_source_file(const std::string& relative) {
-  std::ifstream in(std::string(CUSTOS_SOURCE_DIR) + "/" + relative, std::ios::binary);
-  REQUIRE(in);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto text =
+      detail::read_file(std::string(CUSTOS_SOURCE_DIR) + "/" + relative, limits::kMaxPolicyBytes);
+  REQUIRE(text.ok());
+  return std::move(*text);
 }
 
 }  // namespace custos::test

@@ -119,3 +119,75 @@ TEST_CASE("request JSON: hostile documents are refused before parsing", "[reques
           "purpose": "p", "categories": ["c"]})");
   CHECK(in_string.malformed.empty());
 }
+
+TEST_CASE("request JSON: a key given twice in one object is malformed, at any depth",
+          "[request][hostile]") {
+  const std::string rest = R"("actor": {"roles": ["agent"]}, "purpose": "p", "categories": ["c"])";
+  // A gateway that reads the first `action` would see a share; nlohmann
+  // keeps the last. Neither wins: the request is refused.
+  const Request top = Request::from_json(R"({"action": "share", "action": "read", )" + rest + "}");
+  CHECK(top.malformed == R"(request has the key "action" twice in one object)");
+  CHECK(top.categories.empty());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"actor": {"roles": ["a"], "roles": ["b"]}, "action": "read", "purpose": "p",
+           "categories": ["c"]})",
+       "roles"},
+      {R"({"actor": {}, "action": "read", "purpose": "p", "categories": ["c"],
+           "subject": {"id": "s", "attributes": {"age": 30, "age": 12}}})",
+       "age"},
+      {R"({"actor": {}, "action": "read", "purpose": "p", "categories": ["c"],
+           "subject": {"id": "s", "consent": [{"purpose": "m", "state": "granted",
+             "state": "withdrawn", "at": "2026-01-01T00:00:00Z"}]}})",
+       "state"},
+      {R"({"actor": {}, "action": "read", "purpose": "p", "categories": ["c"],
+           "context": {"attributes": {"x": {"deep": [{"k": 1, "k": 2}]}}}})",
+       "k"},
+      // Keys compare after unescaping.
+      {R"({"actor": {}, "action": "read", "purpose": "p", "categories": ["c"],
+           "purpose": "q"})",
+       "purpose"},
+      {R"({"actor": {}, "action": "read", "purpose": "p", "categories": ["c"],
+           "\u0070urpose": "q"})",
+       "purpose"},
+      {R"({"actor": {}, "action": "read", "purpose": "p", "categories": ["c"],
+           "": 1, "": 2})",
+       ""},
+  };
+  for (const auto& [text, key] : cases) {
+    INFO(text);
+    const Request r = Request::from_json(text);
+    CHECK(r.malformed == "request has the key \"" + key + "\" twice in one object");
+  }
+  // The same key in two different objects is no duplicate.
+  const Request siblings = Request::from_json(
+      R"({"actor": {"id": "a"}, "action": "read", "purpose": "p", "categories": ["c"],
+          "subject": {"id": "s", "consent": [
+            {"purpose": "m", "state": "granted", "at": "2026-01-01T00:00:00Z"},
+            {"purpose": "m", "state": "withdrawn", "at": "2026-02-01T00:00:00Z"}]}})");
+  CHECK(siblings.malformed.empty());
+  REQUIRE(siblings.subject);
+  CHECK(siblings.subject->consent->size() == 2);
+  // A long key is cut in the message, and quotes in it are escaped.
+  const Request long_key = Request::from_json("{\"" + std::string(100, 'k') + "\": 1, \"" +
+                                              std::string(100, 'k') + "\": 2}");
+  CHECK(long_key.malformed ==
+        "request has the key \"" + std::string(64, 'k') + "...\" twice in one object");
+  const Request quoted = Request::from_json(R"({"a\"b": 1, "a\"b": 2})");
+  CHECK(quoted.malformed == R"(request has the key "a\"b" twice in one object)");
+  // Invalid JSON stays invalid JSON, duplicate or not.
+  CHECK(Request::from_json(R"({"a": 1, "a": 2)").malformed == "request is not valid JSON");
+}
+
+TEST_CASE("request JSON: many distinct keys in one object are fine and quick",
+          "[request][hostile]") {
+  std::string text = R"({"actor": {}, "action": "read", "purpose": "p", "categories": ["c"],
+                         "context": {"attributes": {)";
+  for (int i = 0; i < 50000; ++i) text += (i ? ",\"k" : "\"k") + std::to_string(i) + "\": 1";
+  text += "}}}";
+  const Request r = Request::from_json(text);
+  CHECK(r.malformed.empty());
+  CHECK(r.context.size() == 50000);
+  text.insert(text.size() - 3, R"(, "k49999": 2)");
+  CHECK(Request::from_json(text).malformed ==
+        R"(request has the key "k49999" twice in one object)");
+}

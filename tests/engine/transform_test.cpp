@@ -1,5 +1,7 @@
 #include "engine/transform.hpp"
 
+#include <limits>
+
 #include "catch.hpp"
 #include "crypto/crypto.hpp"
 
@@ -34,6 +36,11 @@ TEST_CASE("hash: first 16 hex chars of HMAC-SHA256 over the UTF-8 text", "[trans
   CHECK(apply_transform(t(Transform::Kind::kHash), Value::of_text(""), kKey).text.size() == 16);
   CHECK(apply_transform(t(Transform::Kind::kHash), Value::of_text("a"), "").is_null());
   CHECK(apply_transform(t(Transform::Kind::kHash), Value::of_text("a"), "short key").is_null());
+  // Bools and reals have no text form: `hash(true)` would be a constant.
+  CHECK(apply_transform(t(Transform::Kind::kHash), Value::of_bool(true), kKey).is_null());
+  CHECK(apply_transform(t(Transform::Kind::kHash), Value::of_bool(false), kKey).is_null());
+  CHECK(apply_transform(t(Transform::Kind::kHash), Value::of_real(42.0), kKey).is_null());
+  CHECK(apply_transform(t(Transform::Kind::kHash), Value::other(), kKey).is_null());
 }
 
 TEST_CASE("mask: e-mail keeps its first character and domain, other text its last 4",
@@ -50,6 +57,10 @@ TEST_CASE("mask: e-mail keeps its first character and domain, other text its las
         Value::of_text("*\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"));  // code points, not bytes
   CHECK(mask(Value::of_int(123456)) == Value::of_text("**3456"));
   CHECK(mask(Value::null()).is_null());
+  // Only text and integers have a text form (REFERENCE.md section 6).
+  CHECK(mask(Value::of_bool(true)).is_null());
+  CHECK(mask(Value::of_real(12.5)).is_null());
+  CHECK(mask(Value::of_list({Value::of_text("a@b.c")})).is_null());
 }
 
 TEST_CASE("truncate counts code points", "[transform]") {
@@ -64,6 +75,8 @@ TEST_CASE("truncate counts code points", "[transform]") {
   CHECK(trunc(Value::of_text(""), 3) == Value::of_text(""));
   CHECK(trunc(Value::of_int(98052), 2) == Value::of_text("98"));
   CHECK(trunc(Value::null(), 2).is_null());
+  CHECK(trunc(Value::of_bool(false), 2).is_null());
+  CHECK(trunc(Value::of_real(98052.5), 2).is_null());
 }
 
 TEST_CASE("year reads RFC 3339, SQLite dates and unix seconds", "[transform]") {
@@ -79,6 +92,33 @@ TEST_CASE("year reads RFC 3339, SQLite dates and unix seconds", "[transform]") {
   CHECK(year(Value::null()).is_null());
 }
 
+TEST_CASE("round never exceeds its input, and is exact where a double can hold the multiple",
+          "[transform]") {
+  const auto round = [](double v, int n) {
+    const Value out = apply_transform(t(Transform::Kind::kRound, n), Value::of_real(v), "");
+    REQUIRE(out.kind == Value::Kind::kReal);
+    return out.real;
+  };
+  // floor(v / n) * n gave 1.0000000000000002e300 for these two, and
+  // infinity for the largest double under round(3).
+  CHECK(round(1e300, 43) == 1e300);
+  CHECK(round(5.277584937779512e150, 10) == 5.277584937779512e150);
+  CHECK(round(std::numeric_limits<double>::max(), 3) == std::numeric_limits<double>::max());
+  CHECK(round(-1e300, 43) == -1e300);
+  CHECK(round(1e300, 10) == 1e300);
+  // Exact multiples, where a double holds them.
+  CHECK(round(123.75, 10) == 120.0);
+  CHECK(round(-123.75, 10) == -130.0);
+  CHECK(round(-0.1, 10) == -10.0);
+  CHECK(round(9007199254740991.0, 10) == 9007199254740990.0);          // 2^53 - 1
+  CHECK(round(1152921504606846976.0, 1024) == 1152921504606846976.0);  // 2^60
+  // 2^60 - 976 = 1152921504606846000 has no double: the nearest one,
+  // 2^60 - 1024, still below the input.
+  CHECK(round(1152921504606846976.0, 1000) == 1152921504606845952.0);
+  CHECK(round(-1152921504606846976.0, 1000) == -1152921504606846976.0);
+  CHECK(round(0.0, 7) == 0.0);
+}
+
 TEST_CASE("round rounds down to a multiple, keeping the type", "[transform]") {
   const auto round = [](Value v, int n) {
     return apply_transform(t(Transform::Kind::kRound, n), v, "");
@@ -91,6 +131,8 @@ TEST_CASE("round rounds down to a multiple, keeping the type", "[transform]") {
   CHECK(round(Value::of_int(INT64_MIN), 10).is_null());  // would overflow
   CHECK(round(Value::of_text("12"), 10).is_null());
   CHECK(round(Value::null(), 10).is_null());
+  CHECK(round(Value::of_bool(true), 10).is_null());
+  CHECK(round(Value::of_real(std::numeric_limits<double>::infinity()), 10).is_null());
 }
 
 TEST_CASE("plain returns the value unchanged", "[transform]") {

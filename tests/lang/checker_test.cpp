@@ -1,9 +1,8 @@
 #include "lang/checker.hpp"
 
-#include <fstream>
-#include <iterator>
-
+#include "base/file.hpp"
 #include "catch.hpp"
+#include "custos/limits.hpp"
 #include "lang_test_util.hpp"
 
 using namespace custos::lang;
@@ -267,11 +266,11 @@ TEST_CASE("checker: the example policies are clean", "[checker][examples]") {
   for (const char* name : {"crm.custos", "loyalty.custos"}) {
     INFO(name);
     const std::string path = std::string(CUSTOS_SOURCE_DIR) + "/policy-lang/examples/" + name;
-    std::ifstream in(path);
-    REQUIRE(in);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto a = analyze(name, text);
-    for (const auto& d : a.diagnostics) INFO(d.to_string());
+    const auto text = custos::detail::read_file(path, custos::limits::kMaxPolicyBytes);
+    REQUIRE(text.ok());
+    const auto a = analyze(name, *text);
+    // The loop body's scope ends before the CHECK: the message must outlive it.
+    for (const auto& d : a.diagnostics) UNSCOPED_INFO(d.to_string());
     CHECK(a.diagnostics.empty());
     CHECK(a.policy != nullptr);
   }

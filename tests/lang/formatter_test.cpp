@@ -1,9 +1,8 @@
 #include "lang/formatter.hpp"
 
-#include <fstream>
-#include <iterator>
-
+#include "base/file.hpp"
 #include "catch.hpp"
+#include "custos/limits.hpp"
 #include "lang_test_util.hpp"
 
 using namespace custos::lang;
@@ -80,9 +79,11 @@ TEST_CASE("formatter: output is a fixed point and checks clean for the examples"
           "[formatter][examples]") {
   for (const char* name : {"crm.custos", "loyalty.custos"}) {
     INFO(name);
-    std::ifstream in(std::string(CUSTOS_SOURCE_DIR) + "/policy-lang/examples/" + name);
-    REQUIRE(in);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto read =
+        custos::detail::read_file(std::string(CUSTOS_SOURCE_DIR) + "/policy-lang/examples/" + name,
+                                  custos::limits::kMaxPolicyBytes);
+    REQUIRE(read.ok());
+    const std::string& text = *read;
     const std::string once = fmt(text);
     CHECK(once == text);  // the examples are kept in canonical form
     CHECK(fmt(once) == once);

@@ -3,11 +3,11 @@
 // NAME.expected, which must itself be a fixed point. Files named db_* are
 // checked against data/Chinook_Sqlite.sqlite's schema.
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
+#include "base/file.hpp"
 #include "catch.hpp"
 #include "cli/schema.hpp"
+#include "custos/limits.hpp"
 #include "lang/checker.hpp"
 #include "lang/formatter.hpp"
 
@@ -17,8 +17,9 @@ using namespace custos::lang;
 namespace {
 
 std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto text = custos::detail::read_file(p.string(), custos::limits::kMaxPolicyBytes);
+  REQUIRE(text.ok());
+  return std::move(*text);
 }
 
 std::vector<fs::path> cases(const char* folder) {

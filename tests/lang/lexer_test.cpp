@@ -144,6 +144,58 @@ TEST_CASE("lexer: unexpected characters are reported once per run", "[lexer]") {
   CHECK(kinds(l) == std::vector<Tok>{Tok::kAllow, Tok::kDeny, Tok::kName, Tok::kEnd});
 }
 
+TEST_CASE("lexer: a NUL byte is an error anywhere: code, string or comment", "[lexer]") {
+  using namespace std::string_literals;
+  SECTION("between tokens: one error per run, the tokens around it still read") {
+    const auto l = lex_text("allow\0\0deny $\0"s);
+    REQUIRE(l.diagnostics.size() == 3);
+    CHECK(l.diagnostics[0].id == "E001");
+    CHECK(l.diagnostics[0].message == "NUL byte in policy text");
+    CHECK(l.diagnostics[0].column == 6);
+    CHECK(l.diagnostics[0].length == 2);
+    CHECK(l.diagnostics[1].message == "unexpected character `$`");  // the run stops at the NUL
+    CHECK(l.diagnostics[2].message == "NUL byte in policy text");
+    CHECK(l.diagnostics[2].column == 14);
+    CHECK(kinds(l) == std::vector<Tok>{Tok::kAllow, Tok::kDeny, Tok::kEnd});
+  }
+  SECTION("in a string") {
+    const auto l = lex_text("\"a\0b\""s);
+    REQUIRE(l.diagnostics.size() == 1);
+    CHECK(l.diagnostics[0].id == "E001");
+    CHECK(l.diagnostics[0].message == "NUL byte in a string");
+    CHECK(l.diagnostics[0].column == 3);
+    CHECK(kinds(l) == std::vector<Tok>{Tok::kString, Tok::kEnd});
+  }
+  SECTION("in a comment, which would otherwise hide what follows it") {
+    const auto l = lex_text("# ok\0 deny * to use * for *\nallow"s);
+    REQUIRE(l.diagnostics.size() == 1);
+    CHECK(l.diagnostics[0].id == "E001");
+    CHECK(l.diagnostics[0].message == "NUL byte in a comment");
+    CHECK(l.diagnostics[0].line == 1);
+    CHECK(l.diagnostics[0].column == 5);
+    CHECK(l.diagnostics[0].hint ==
+          "remove the NUL byte: policy files are UTF-8 text (a UTF-16 file has one before every "
+          "ASCII character)");
+    CHECK(kinds(l) == std::vector<Tok>{Tok::kAllow, Tok::kEnd});
+  }
+  SECTION("after a backslash in a string: the escape and the NUL") {
+    const auto l = lex_text("\"\\\0\""s);
+    REQUIRE(l.diagnostics.size() == 2);
+    CHECK(l.diagnostics[0].id == "E004");
+    CHECK(l.diagnostics[1].id == "E001");
+  }
+  SECTION("the rendered diagnostic shows it as U+2400 and contains no NUL") {
+    const auto l = lex_text("allow\0"s);
+    REQUIRE(l.diagnostics.size() == 1);
+    CHECK(l.diagnostics[0].to_string() ==
+          "t.custos:1:6: error[E001]: NUL byte in policy text\n"
+          " 1 | allow\xE2\x90\x80\n"
+          "   |      ^\n"
+          " = hint: remove the NUL byte: policy files are UTF-8 text (a UTF-16 file has one "
+          "before every ASCII character)\n");
+  }
+}
+
 TEST_CASE("lexer: columns count code points", "[lexer]") {
   const auto l = lex_text("\"\xC3\xA9\xC3\xA9\" $");
   REQUIRE(l.diagnostics.size() == 1);

@@ -58,7 +58,21 @@ std::string shape(const Expr& e) {
     case ExprKind::kList:
       return kids("list");
     case ExprKind::kCompare:
-      return kids("cmp");
+      switch (e.op) {  // the operator is part of the shape: `>=` read as `==` must fail
+        case CompareOp::kEq:
+          return kids("eq");
+        case CompareOp::kNe:
+          return kids("ne");
+        case CompareOp::kLt:
+          return kids("lt");
+        case CompareOp::kLe:
+          return kids("le");
+        case CompareOp::kGt:
+          return kids("gt");
+        case CompareOp::kGe:
+          return kids("ge");
+      }
+      return kids("cmp?");
     case ExprKind::kIn:
       return kids("in");
     case ExprKind::kAdd:
@@ -121,12 +135,22 @@ TEST_CASE("parser: condition precedence and associativity", "[parser]") {
   CHECK(when_shape("(a.x and b.y) and c.z") == "and(and(a.x,b.y),c.z)");
   CHECK(when_shape("not \"eu\" in actor.regions") == "not(in('eu',actor.regions))");
   CHECK(when_shape("not not a.x") == "not(not(a.x))");
-  CHECK(when_shape("subject.age >= 18") == "cmp(subject.age,18)");
+  CHECK(when_shape("subject.age >= 18") == "ge(subject.age,18)");
   CHECK(when_shape("now - 30d + 1h < time(\"1970-01-01T00:01:00Z\")") ==
-        "cmp(add(sub(now,2592000s),3600s),time:60)");
+        "lt(add(sub(now,2592000s),3600s),time:60)");
   CHECK(when_shape("x.y in [1, 2, [3]]") == "in(x.y,list(1,2,list(3)))");
   CHECK(when_shape("x.y in []") == "in(x.y,list())");
   CHECK(when_shape("true") == "true");
+}
+
+TEST_CASE("parser: each comparison operator keeps its meaning", "[parser]") {
+  CHECK(when_shape("a.x == 1") == "eq(a.x,1)");
+  CHECK(when_shape("a.x != 1") == "ne(a.x,1)");
+  CHECK(when_shape("a.x < 1") == "lt(a.x,1)");
+  CHECK(when_shape("a.x <= 1") == "le(a.x,1)");
+  CHECK(when_shape("a.x > 1") == "gt(a.x,1)");
+  CHECK(when_shape("a.x >= 1") == "ge(a.x,1)");
+  CHECK(when_shape("not a.x >= 1 and b.y < 2") == "and(not(ge(a.x,1)),lt(b.y,2))");
 }
 
 TEST_CASE("parser: the @id may stand on the line above", "[parser]") {
