@@ -212,6 +212,9 @@ struct PreparedHot {
 
 struct CUSTOS_NO_EXPORT Engine::Impl {
   EngineOptions options;
+  // The `hash` transform's HMAC under options.pseudonym_key, prepared once;
+  // null when the key is missing or too short (hash then gives NULL).
+  std::unique_ptr<const crypto::HmacSha256> hasher;
   std::uint64_t id = 0;
   std::atomic<std::uint64_t> generation{1};
   mutable std::mutex mutex;  // guards `policy`; taken by reload() and cache refills
@@ -278,6 +281,9 @@ Engine::Engine(std::shared_ptr<const Policy> policy, EngineOptions options)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   if (!impl_->options.clock) impl_->options.clock = detail::now_unix;
+  if (impl_->options.pseudonym_key.size() >= detail::kMinPseudonymKeyBytes) {
+    impl_->hasher = std::make_unique<const crypto::HmacSha256>(impl_->options.pseudonym_key);
+  }
   impl_->id = next_engine_id.fetch_add(1);
   impl_->policy = or_empty(std::move(policy));
 }
@@ -297,7 +303,7 @@ std::shared_ptr<const Policy> Engine::policy() const {
 }
 
 Value Engine::apply(const Transform& transform, const Value& value) const {
-  return detail::apply_transform(transform, value, impl_->options.pseudonym_key);
+  return detail::apply_transform(transform, value, impl_->hasher.get());
 }
 
 // ---- deciding ----

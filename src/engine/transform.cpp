@@ -77,9 +77,13 @@ Value round_value(const Value& v, std::int64_t n) {
 
 }  // namespace
 
-std::string pseudonym(std::string_view key, std::string_view text) {
-  const auto mac = crypto::hmac_sha256(key, text);
+std::string pseudonym(const crypto::HmacSha256& hasher, std::string_view text) {
+  const auto mac = hasher.mac(text);
   return crypto::to_hex(mac.data(), 8);  // 16 hex characters
+}
+
+std::string pseudonym(std::string_view key, std::string_view text) {
+  return pseudonym(crypto::HmacSha256(key), text);
 }
 
 std::string mask_text(std::string_view text) {
@@ -101,15 +105,24 @@ std::string truncate_text(std::string_view text, std::int64_t code_points) {
 }
 
 Value apply_transform(const Transform& transform, const Value& value, std::string_view key) {
+  if (transform.kind != Transform::Kind::kHash) return apply_transform(transform, value, nullptr);
+  // No key, or one too short to be secret: fail closed.
+  if (key.size() < kMinPseudonymKeyBytes) return Value::null();
+  const crypto::HmacSha256 hasher(key);
+  return apply_transform(transform, value, &hasher);
+}
+
+Value apply_transform(const Transform& transform, const Value& value,
+                      const crypto::HmacSha256* hasher) {
   if (value.is_null()) return value;
   std::string text;
   switch (transform.kind) {
     case Transform::Kind::kPlain:
       return value;
     case Transform::Kind::kHash:
-      // No key, or one too short to be secret: fail closed.
-      if (key.size() < kMinPseudonymKeyBytes || !text_form(value, &text)) return Value::null();
-      return Value::of_text(pseudonym(key, text));
+      // No key (or one too short to be secret): fail closed.
+      if (!hasher || !text_form(value, &text)) return Value::null();
+      return Value::of_text(pseudonym(*hasher, text));
     case Transform::Kind::kMask:
       if (!text_form(value, &text)) return Value::null();
       return Value::of_text(mask_text(text));
