@@ -69,6 +69,10 @@ struct EngineOptions {
 
 // Reads the pseudonym key file (64 hex digits); when the file does not
 // exist, creates it (mode 0600) with 32 bytes from OpenSSL's CSPRNG.
+// Refuses, with a message saying why: anything but a regular file (a FIFO
+// would block), a file group or others may read or write (like ssh: run
+// `chmod 600 FILE`), an all-zero key, and a file larger than
+// limits::kMaxKeyFileBytes.
 CUSTOS_EXPORT Result<std::string> load_pseudonym_key(const std::string& path);
 
 class Engine;

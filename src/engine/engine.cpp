@@ -11,6 +11,7 @@
 #include "base/time.hpp"
 #include "custos/consent.hpp"
 #include "engine/evaluator.hpp"
+#include "engine/resolution.hpp"
 #include "engine/transform.hpp"
 
 namespace custos {
@@ -37,6 +38,8 @@ std::size_t list_items_in(const Attributes& attributes) {
   return n;
 }
 
+}  // namespace
+
 std::size_t list_items_in(const Request& r) {
   return list_items_in(r.actor.attributes) + list_items_in(r.context) +
          (r.subject ? list_items_in(r.subject->attributes) : 0);
@@ -58,68 +61,6 @@ RtValue resolve_slot(const AttributeSlot& slot, const Request& r, std::vector<Rt
   if (it == attributes->end()) return RtValue{};
   return to_runtime(it->second, slot.declared, arena);
 }
-
-// Attribute slots of a plain Request, resolved on first use: a condition
-// that is never evaluated costs nothing.
-class RequestSource {
- public:
-  RequestSource(const CompiledPolicy& policy, const Request& request)
-      : policy_(policy), request_(request) {
-    const std::size_t n = policy.attributes.slots.size();
-    if (n > kInline) {
-      heap_values_.resize(n);
-      heap_done_.assign(n, 0);
-    }
-  }
-
-  const RtValue& load(std::uint32_t slot) {
-    const bool inline_slot = policy_.attributes.slots.size() <= kInline;
-    RtValue& value = inline_slot ? values_[slot] : heap_values_[slot];
-    const bool done = inline_slot ? (done_mask_ >> slot) & 1 : heap_done_[slot] != 0;
-    if (!done) {
-      if (!arena_ready_) {
-        arena_.reserve(list_items_in(request_));  // list items never move afterwards
-        arena_ready_ = true;
-      }
-      value = resolve_slot(policy_.attributes.slots[slot], request_, arena_);
-      if (inline_slot) {
-        done_mask_ |= std::uint64_t{1} << slot;
-      } else {
-        heap_done_[slot] = 1;
-      }
-    }
-    return value;
-  }
-
- private:
-  static constexpr std::size_t kInline = 32;
-  const CompiledPolicy& policy_;
-  const Request& request_;
-  std::array<RtValue, kInline> values_;
-  std::uint64_t done_mask_ = 0;
-  std::vector<RtValue> heap_values_;
-  std::vector<char> heap_done_;
-  std::vector<RtValue> arena_;
-  bool arena_ready_ = false;
-};
-
-// Attribute slots resolved once, when the request was prepared.
-struct PreparedSource {
-  const RtValue* values;
-  const RtValue& load(std::uint32_t slot) const { return values[slot]; }
-};
-
-// Request-level resolution: everything but the clock and the consent store.
-// Small inline buffers keep a typical request's data in one block.
-struct Resolution {
-  ResolvedRequest request;
-  SmallVector<std::int32_t, 4> categories;  // category ids, -1 unknown
-  SmallVector<std::uint64_t, 2> held;       // role set
-  std::vector<ResolvedConsent> consent;     // from the request, purposes resolved
-  std::optional<Timestamp> time;            // the request's context.time
-  bool consent_in_request = false;
-  bool has_subject = false;
-};
 
 void resolve_consent(const CompiledPolicy& policy, const std::vector<ConsentRecord>& records,
                      std::vector<ResolvedConsent>& out) {
@@ -161,6 +102,58 @@ void resolve(const CompiledPolicy& policy, const Request& r, Resolution& out) {
   out.consent_in_request = r.subject && r.subject->consent;
   if (out.consent_in_request) resolve_consent(policy, *r.subject->consent, out.consent);
 }
+
+namespace {
+
+// Attribute slots of a plain Request, resolved on first use: a condition
+// that is never evaluated costs nothing.
+class RequestSource {
+ public:
+  RequestSource(const CompiledPolicy& policy, const Request& request)
+      : policy_(policy), request_(request) {
+    const std::size_t n = policy.attributes.slots.size();
+    if (n > kInline) {
+      heap_values_.resize(n);
+      heap_done_.assign(n, 0);
+    }
+  }
+
+  const RtValue& load(std::uint32_t slot) {
+    const bool inline_slot = policy_.attributes.slots.size() <= kInline;
+    RtValue& value = inline_slot ? values_[slot] : heap_values_[slot];
+    const bool done = inline_slot ? (done_mask_ >> slot) & 1 : heap_done_[slot] != 0;
+    if (!done) {
+      if (!arena_ready_) {
+        arena_.reserve(detail::list_items_in(request_));  // list items never move afterwards
+        arena_ready_ = true;
+      }
+      value = resolve_slot(policy_.attributes.slots[slot], request_, arena_);
+      if (inline_slot) {
+        done_mask_ |= std::uint64_t{1} << slot;
+      } else {
+        heap_done_[slot] = 1;
+      }
+    }
+    return value;
+  }
+
+ private:
+  static constexpr std::size_t kInline = 32;
+  const CompiledPolicy& policy_;
+  const Request& request_;
+  std::array<RtValue, kInline> values_;
+  std::uint64_t done_mask_ = 0;
+  std::vector<RtValue> heap_values_;
+  std::vector<char> heap_done_;
+  std::vector<RtValue> arena_;
+  bool arena_ready_ = false;
+};
+
+// Attribute slots resolved once, when the request was prepared.
+struct PreparedSource {
+  const RtValue* values;
+  const RtValue& load(std::uint32_t slot) const { return values[slot]; }
+};
 
 // What decide() needs of a request, from a Resolution or a prepared request.
 struct DecisionInput {
