@@ -43,6 +43,9 @@
 namespace custos {
 
 class ConsentStore;
+namespace detail {
+class EngineAccess;  // the guard's way in (src/engine/row_decider.hpp)
+}  // namespace detail
 
 struct EngineOptions {
   // The current time, used when a request has no context.time (and for
@@ -130,6 +133,7 @@ class CUSTOS_EXPORT Engine {
   Value apply(const Transform& transform, const Value& value) const;
 
  private:
+  friend class detail::EngineAccess;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -35,6 +35,7 @@ enum class StatusCode {
   kPolicyError,      // a policy did not check; diagnostics say why
   kCorruption,       // a stored file does not hold what Custos wrote
   kLimitExceeded,    // input larger or deeper than limits.hpp allows
+  kRefused,          // the policy refuses what a guarded statement asks for
   kInternal,         // a bug in Custos; please report it
 };
 

@@ -12,6 +12,7 @@
 #include "custos/consent.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/resolution.hpp"
+#include "engine/row_decider.hpp"
 #include "engine/transform.hpp"
 
 namespace custos {
@@ -293,6 +294,14 @@ void Engine::reload(std::shared_ptr<const Policy> policy) {
 std::shared_ptr<const Policy> Engine::policy() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   return impl_->policy;
+}
+
+const EngineOptions& detail::EngineAccess::options(const Engine& engine) {
+  return engine.impl_->options;
+}
+
+const crypto::HmacSha256* detail::EngineAccess::hasher(const Engine& engine) {
+  return engine.impl_->hasher.get();
 }
 
 Value Engine::apply(const Transform& transform, const Value& value) const {

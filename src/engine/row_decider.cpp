@@ -1,0 +1,118 @@
+#include "engine/row_decider.hpp"
+
+#include "custos/consent.hpp"
+#include "engine/transform.hpp"
+
+namespace custos::detail {
+
+RowDecider::RowDecider(const Engine& engine, const Request& request)
+    : policy_(EngineAccess::policy(engine)),
+      cp_(PolicyAccess::compiled(*policy_)),
+      options_(EngineAccess::options(engine)),
+      hasher_(EngineAccess::hasher(engine)),
+      request_(request) {
+  request_.subject.reset();  // subjects come from rows
+  resolve(cp_, request_, resolution_);
+  rr_ = resolution_.request;
+  rr_.held = resolution_.held.data();
+  // A session names no categories: only the request's own problems count.
+  rr_.malformed = !request_.malformed.empty() ||
+                  (request_.action != "read" && request_.action != "share") ||
+                  (request_.time && !options_.trust_request_time);
+  rr_.now = request_.time && options_.trust_request_time ? *request_.time : options_.clock();
+
+  const auto& slots = cp_.attributes.slots;
+  arena_.reserve(list_items_in(request_));
+  slots_.resize(slots.size());
+  subject_slot_.assign(slots.size(), false);
+  subject_values_.resize(slots.size());
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (slots[i].root == lang::AttributeRoot::kSubject) {
+      subject_slot_[i] = true;  // filled per row
+    } else {
+      slots_[i] = resolve_slot(slots[i], request_, arena_);
+    }
+  }
+}
+
+void RowDecider::begin_statement() {
+  rr_.now = request_.time && options_.trust_request_time ? *request_.time : options_.clock();
+}
+
+Verdict RowDecider::possible(std::int32_t category) const {
+  if (rr_.malformed) return Verdict{Reason::kBadRequest, -1, 0};
+  if (rr_.purpose < 0) return Verdict{Reason::kUnknownPurpose, -1, 0};
+  if (category < 0) return Verdict{Reason::kUnknownCategory, -1, 0};
+  if (rr_.unknown_role) return Verdict{Reason::kUnknownRole, -1, 0};
+  const auto purpose = static_cast<std::uint32_t>(rr_.purpose);
+  for (std::uint32_t leaf : cp_.leaves_of[static_cast<std::size_t>(category)]) {
+    const CellRange cell = cp_.cell(rr_.action, purpose, leaf);
+    for (std::uint32_t i = cell.begin; i < cell.split; ++i) {
+      const CellEntry& entry = cp_.entries[i];
+      const CompiledRule& rule = cp_.rules[entry.rule];
+      // An unconditional deny for this actor: never granted, whatever the row.
+      if (rule.condition < 0 && eval::role_matches(cp_, rule, rr_.held)) {
+        return Verdict{Reason::kDeniedByRule, static_cast<std::int32_t>(entry.rule), 0};
+      }
+    }
+    bool grantable = false;
+    for (std::uint32_t i = cell.split; i < cell.end && !grantable; ++i) {
+      grantable = eval::role_matches(cp_, cp_.rules[cp_.entries[i].rule], rr_.held);
+    }
+    if (!grantable) return Verdict{Reason::kNoMatchingAllow, -1, 0};
+  }
+  return Verdict{};
+}
+
+void RowDecider::begin_row(std::string_view subject, std::optional<Timestamp> collected) {
+  subject_.assign(subject.data(), subject.size());
+  memo_.begin(cp_.conditions.size());
+  rr_.collected_at = collected;
+  const auto& slots = cp_.attributes.slots;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (!subject_slot_[i]) continue;
+    slots_[i] = slots[i].builtin ? RtValue::string(subject_) : RtValue{};
+  }
+  rr_.consent = ConsentStatus::kNone;
+  rr_.consent_failed = false;
+  if (rr_.malformed || rr_.purpose < 0 || !options_.consent_store) return;
+  auto records = options_.consent_store->records(subject_);
+  if (!records.ok()) {
+    rr_.consent_failed = true;  // fail closed: no consent can be shown
+    return;
+  }
+  resolve_consent(cp_, **records, consent_);
+  rr_.consent = deciding_consent(cp_, static_cast<std::uint32_t>(rr_.purpose), consent_, rr_.now);
+}
+
+void RowDecider::set_subject_attribute(std::uint32_t slot, const Value& value) {
+  if (slot >= slots_.size() || !subject_slot_[slot]) return;
+  subject_values_[slot] = value;  // the slot's strings point into this copy
+  row_arena_.clear();             // column values are never lists
+  slots_[slot] = to_runtime(subject_values_[slot], cp_.attributes.slots[slot].declared, row_arena_);
+  memo_.begin(cp_.conditions.size());
+}
+
+bool RowDecider::purpose_consent_passes() const {
+  if (rr_.malformed || rr_.purpose < 0 || rr_.unknown_role) return false;
+  const ConsentStatus status = rr_.consent_failed ? ConsentStatus::kNone : rr_.consent;
+  switch (cp_.purpose_basis[static_cast<std::size_t>(rr_.purpose)]) {
+    case lang::Basis::kConsent:
+      return status == ConsentStatus::kGranted;
+    case lang::Basis::kLegitimateInterest:
+      return status != ConsentStatus::kObjected;
+    default:
+      return true;
+  }
+}
+
+Verdict RowDecider::decide(std::int32_t category) {
+  Source source{&slots_};
+  return decide_item(cp_, rr_, category, source, scratch_, memo_, nullptr);
+}
+
+Value RowDecider::apply(const Verdict& verdict, const Value& value) const {
+  return apply_transform(cp_.transforms[verdict.transform], value, hasher_);
+}
+
+}  // namespace custos::detail

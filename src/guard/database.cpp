@@ -1,0 +1,1052 @@
+// Guarded reads: Database, Session and Rows over SQLite's own machinery
+// (ARCHITECTURE.md, "Guarded SQLite reads"): per-session TEMP views, two
+// SQL functions that decide rows and cells through the engine, and an
+// authorizer that lets a statement read nothing else. No SQL text is parsed
+// here; SQLite resolves every name, and the authorizer sees each read.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "base/time.hpp"
+#include "crypto/crypto.hpp"
+#include "custos/database.hpp"
+#include "custos/limits.hpp"
+#include "engine/row_decider.hpp"
+#include "guard/plan.hpp"
+#include "guard/schema.hpp"
+
+namespace custos {
+namespace detail {
+
+class GuardAccess {
+ public:
+  using DatabaseImpl = Database::Impl;
+  using SessionImpl = Session::Impl;
+  using RowsImpl = Rows::Impl;
+
+  template <typename T, typename Impl>
+  static T make(std::unique_ptr<Impl> impl) {
+    return T(std::move(impl));
+  }
+  template <typename T, typename Impl>
+  static std::unique_ptr<T> make_unique(std::unique_ptr<Impl> impl) {
+    return std::unique_ptr<T>(new T(std::move(impl)));
+  }
+};
+
+}  // namespace detail
+
+namespace {
+
+using DatabaseImpl = detail::GuardAccess::DatabaseImpl;
+using SessionImpl = detail::GuardAccess::SessionImpl;
+using RowsImpl = detail::GuardAccess::RowsImpl;
+using guard::PlannedColumn;
+using guard::PlannedTable;
+
+// Functions a guarded statement may call: deterministic ones that compute
+// on the values the session's views return. Not here: load_extension,
+// fts3_tokenizer, randomness, zeroblob (memory), sqlite_offset (the file's
+// layout), and anything else SQLite or an extension may add.
+constexpr const char* kAllowedFunctions[] = {"abs",
+                                             "acos",
+                                             "acosh",
+                                             "asin",
+                                             "asinh",
+                                             "atan",
+                                             "atan2",
+                                             "atanh",
+                                             "avg",
+                                             "ceil",
+                                             "ceiling",
+                                             "char",
+                                             "coalesce",
+                                             "cos",
+                                             "cosh",
+                                             "count",
+                                             "cume_dist",
+                                             "date",
+                                             "datetime",
+                                             "degrees",
+                                             "dense_rank",
+                                             "exp",
+                                             "first_value",
+                                             "floor",
+                                             "format",
+                                             "glob",
+                                             "group_concat",
+                                             "hex",
+                                             "ifnull",
+                                             "iif",
+                                             "instr",
+                                             "json",
+                                             "json_array",
+                                             "json_array_length",
+                                             "json_extract",
+                                             "json_group_array",
+                                             "json_group_object",
+                                             "json_object",
+                                             "json_quote",
+                                             "json_type",
+                                             "json_valid",
+                                             "julianday",
+                                             "lag",
+                                             "last_value",
+                                             "lead",
+                                             "length",
+                                             "like",
+                                             "likelihood",
+                                             "likely",
+                                             "ln",
+                                             "log",
+                                             "log10",
+                                             "log2",
+                                             "lower",
+                                             "ltrim",
+                                             "max",
+                                             "min",
+                                             "mod",
+                                             "nth_value",
+                                             "ntile",
+                                             "nullif",
+                                             "percent_rank",
+                                             "pi",
+                                             "pow",
+                                             "power",
+                                             "printf",
+                                             "quote",
+                                             "radians",
+                                             "rank",
+                                             "replace",
+                                             "round",
+                                             "row_number",
+                                             "rtrim",
+                                             "sign",
+                                             "sin",
+                                             "sinh",
+                                             "sqrt",
+                                             "strftime",
+                                             "substr",
+                                             "substring",
+                                             "sum",
+                                             "tan",
+                                             "tanh",
+                                             "time",
+                                             "total",
+                                             "trim",
+                                             "trunc",
+                                             "typeof",
+                                             "unicode",
+                                             "unixepoch",
+                                             "unlikely",
+                                             "upper"};
+
+bool allowed_function(std::string_view name) {
+  for (const char* f : kAllowedFunctions) {
+    if (guard::same_name(name, f)) return true;
+  }
+  return false;
+}
+
+bool is_schema_table(std::string_view name) {
+  for (const char* t : {"sqlite_master", "sqlite_schema", "sqlite_temp_master",
+                        "sqlite_temp_schema", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}) {
+    if (guard::same_name(name, t)) return true;
+  }
+  return false;
+}
+
+std::string fingerprint_of(std::string_view sql) {
+  const crypto::Digest d = crypto::sha256(sql);
+  return crypto::to_hex(d.data(), 8);
+}
+
+// A SQL value as Custos sees it (BLOBs are opaque: no transform takes them).
+Value value_of(sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      return Value::of_int(sqlite3_value_int64(v));
+    case SQLITE_FLOAT:
+      return Value::of_real(sqlite3_value_double(v));
+    case SQLITE_TEXT:
+      return Value::of_text(std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)),
+                                        static_cast<std::size_t>(sqlite3_value_bytes(v))));
+    case SQLITE_NULL:
+      return Value::null();
+    default:
+      return Value::other();
+  }
+}
+
+void result_of(sqlite3_context* ctx, const Value& v) {
+  switch (v.kind) {
+    case Value::Kind::kInt:
+      sqlite3_result_int64(ctx, v.integer);
+      break;
+    case Value::Kind::kReal:
+      sqlite3_result_double(ctx, v.real);
+      break;
+    case Value::Kind::kText:
+      sqlite3_result_text(ctx, v.text.data(), static_cast<int>(v.text.size()), SQLITE_TRANSIENT);
+      break;
+    case Value::Kind::kBool:
+      sqlite3_result_int(ctx, v.boolean);
+      break;
+    default:
+      sqlite3_result_null(ctx);
+  }
+}
+
+// What one statement reads, learnt from the authorizer while it prepares.
+struct StatementInfo {
+  std::vector<std::pair<std::int32_t, std::int32_t>> columns;  // (view, column), unique
+  std::vector<std::int32_t> tables;                            // views, unique
+  void add_table(std::int32_t t) {
+    if (std::find(tables.begin(), tables.end(), t) == tables.end()) tables.push_back(t);
+  }
+  void add_column(std::int32_t t, std::int32_t c) {
+    add_table(t);
+    if (std::find(columns.begin(), columns.end(), std::make_pair(t, c)) == columns.end()) {
+      columns.emplace_back(t, c);
+    }
+  }
+};
+
+struct CachedStatement {
+  std::string sql;
+  sqlite3_stmt* stmt = nullptr;
+  StatementInfo info;
+  std::vector<std::string> names;  // result column names
+  std::uint64_t last_use = 0;
+};
+
+// How the cells of one column fared in one statement, for its audit record.
+struct ColumnSummary {
+  bool allowed = false;
+  int tier = -1;  // of the most revealing transform returned
+  std::uint32_t transform = 0;
+  std::int32_t rule = -1;
+  std::uint32_t withheld = 0;  // bit per Reason
+};
+
+}  // namespace
+
+// ---- Database ----
+
+class Database::Impl {
+ public:
+  Impl(const Engine& e) : engine(e) {}
+  std::string path;
+  const Engine& engine;
+  DatabaseOptions options;
+  guard::DbSchema schema;
+};
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::~Database() = default;
+
+namespace {
+
+Result<sqlite3*> open_read_only(const std::string& path) {
+  sqlite3* db = nullptr;
+  // Read-only, and never created: the app's file stays byte-identical.
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return Status(StatusCode::kIoError, path + ": cannot open the database: " + message);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
+  sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+  sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 100 * 1000 * 1000);
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> Database::open(const std::string& path, const Engine& engine,
+                                                 DatabaseOptions options) {
+  auto impl = std::make_unique<Impl>(engine);
+  impl->path = path;
+  impl->options = options;
+  auto db = open_read_only(path);
+  if (!db.ok()) return db.status();
+  auto schema = guard::read_schema(*db);
+  sqlite3_close_v2(*db);
+  if (!schema.ok()) {
+    return Status(StatusCode::kCorruption,
+                  path + ": not a readable SQLite database: " + schema.status().message());
+  }
+  impl->schema = std::move(*schema);
+  const auto policy = detail::EngineAccess::policy(engine);
+  if (Status s = guard::check_bindings(impl->schema, detail::PolicyAccess::compiled(*policy));
+      !s.ok()) {
+    return Status(StatusCode::kInvalidArgument, path + ": " + s.message());
+  }
+  return detail::GuardAccess::make_unique<Database>(std::move(impl));
+}
+
+// ---- Session ----
+
+class Session::Impl {
+ public:
+  Impl(const DatabaseImpl& database, SessionOptions options)
+      : db(database), who(std::move(options)) {
+    request.actor.id = who.actor_id.empty() ? std::nullopt : std::optional(who.actor_id);
+    request.actor.roles = who.roles;
+    request.actor.attributes = who.actor_attributes;
+    request.action = who.action;
+    request.purpose = who.purpose;
+    request.context = who.context;
+    request.time = who.time;
+  }
+  ~Impl() {
+    finish_active();
+    clear_cache();
+    sqlite3_close_v2(conn);
+  }
+
+  Status start();
+  Result<Rows> query(std::string_view sql, const std::vector<Value>& params);
+
+  // SQLite callbacks.
+  int authorize(int action, const char* a, const char* b, const char* c, const char* d);
+  void row_function(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+  void cell_function(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+  int progress();
+
+  // The current statement ends: its audit record goes to the sink.
+  Status finish_statement(CachedStatement& statement, std::uint64_t rows, const std::string& error);
+  void finish_active();
+
+  const DatabaseImpl& db;
+  SessionOptions who;
+  Request request;
+  sqlite3* conn = nullptr;
+  RowsImpl* active = nullptr;
+
+ private:
+  // The decision state of the row the SQL functions last saw.
+  struct RowState {
+    std::string key;  // table, subject, collected, attributes: as bytes
+    std::int32_t table = -1;
+    std::string subject;
+    bool ok = false;
+    std::vector<detail::Verdict> verdicts;  // by column
+    std::vector<char> decided;
+  };
+
+  Status refresh_plan();
+  void clear_cache();
+  RowState& row_for(std::int32_t table, int argc, sqlite3_value** argv);
+  const detail::Verdict& verdict(RowState& row, std::int32_t column);
+  Status refused(const std::string& sql, StatusCode code, const std::string& why);
+  AccessRecord record_base(const std::string& sql) const;
+
+  std::unique_ptr<detail::RowDecider> decider_;
+  guard::Plan plan_;
+  std::vector<CachedStatement> cache_;
+  std::uint64_t uses_ = 0;
+  StatementInfo* collecting_ = nullptr;  // where the authorizer notes reads
+  std::string refusal_;                  // why the authorizer refused
+  RowState row_;
+  std::string key_;
+  std::vector<std::string> subjects_;
+  std::vector<std::vector<ColumnSummary>> summaries_;  // by view, column
+  Timestamp started_ = 0;
+  std::uint64_t steps_ = 0;
+};
+
+namespace {
+
+int authorizer_callback(void* user, int action, const char* a, const char* b, const char* c,
+                        const char* d) {
+  return static_cast<SessionImpl*>(user)->authorize(action, a, b, c, d);
+}
+
+void row_callback(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  static_cast<SessionImpl*>(sqlite3_user_data(ctx))->row_function(ctx, argc, argv);
+}
+
+void cell_callback(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  static_cast<SessionImpl*>(sqlite3_user_data(ctx))->cell_function(ctx, argc, argv);
+}
+
+int progress_callback(void* user) {
+  return static_cast<SessionImpl*>(user)->progress();
+}
+
+}  // namespace
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Database::session(SessionOptions who) const {
+  auto impl = std::make_unique<SessionImpl>(*impl_, std::move(who));
+  if (Status s = impl->start(); !s.ok()) return s;
+  return detail::GuardAccess::make_unique<Session>(std::move(impl));
+}
+
+Status Session::Impl::start() {
+  auto opened = open_read_only(db.path);
+  if (!opened.ok()) return opened.status();
+  conn = *opened;
+  // TEMP views live in memory, never in a file beside the app's.
+  char* message = nullptr;
+  if (sqlite3_exec(conn, "PRAGMA temp_store = MEMORY", nullptr, nullptr, &message) != SQLITE_OK) {
+    const std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    return Status(StatusCode::kIoError, db.path + ": " + text);
+  }
+  const int flags = SQLITE_UTF8;
+  if (sqlite3_create_function_v2(conn, "custos_row", -1, flags, this, row_callback, nullptr,
+                                 nullptr, nullptr) != SQLITE_OK ||
+      sqlite3_create_function_v2(conn, "custos_cell", -1, flags, this, cell_callback, nullptr,
+                                 nullptr, nullptr) != SQLITE_OK) {
+    return Status(StatusCode::kInternal, "cannot register the guard's functions");
+  }
+  if (db.options.max_statement_steps > 0) {
+    sqlite3_progress_handler(conn, 1000, progress_callback, this);
+  }
+  return refresh_plan();
+}
+
+// Builds the session's views for the engine's current policy (first use,
+// and after each reload): statement by statement, the decider is checked
+// against the engine, so a reload applies from the next statement.
+Status Session::Impl::refresh_plan() {
+  const auto current = detail::EngineAccess::policy(db.engine);
+  if (decider_ && &decider_->policy() == current.get()) {
+    decider_->begin_statement();
+    return Status();
+  }
+  finish_active();
+  clear_cache();
+  auto decider = std::make_unique<detail::RowDecider>(db.engine, request);
+  auto plan = guard::make_plan(db.schema, *decider, db.options.lenient);
+  if (!plan.ok()) return plan.status();
+  sqlite3_set_authorizer(conn, nullptr, nullptr);
+  std::string sql;
+  for (const auto& t : plan_.tables)
+    sql += "DROP VIEW IF EXISTS temp." + guard::quote_name(t.name) + ";";
+  for (const auto& t : plan->tables) sql += t.view_sql + ";";
+  char* message = nullptr;
+  if (sqlite3_exec(conn, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    const std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    return Status(StatusCode::kInternal, "cannot set up the session's views: " + text);
+  }
+  sqlite3_set_authorizer(conn, authorizer_callback, this);
+  plan_ = std::move(*plan);
+  decider_ = std::move(decider);
+  summaries_.assign(plan_.tables.size(), {});
+  for (std::size_t t = 0; t < plan_.tables.size(); ++t) {
+    summaries_[t].resize(plan_.tables[t].columns.size());
+  }
+  row_ = RowState{};
+  return Status();
+}
+
+void Session::Impl::clear_cache() {
+  for (auto& c : cache_) sqlite3_finalize(c.stmt);
+  cache_.clear();
+}
+
+int Session::Impl::authorize(int action, const char* a, const char* b, const char* c,
+                             const char* d) {
+  const std::string_view arg1 = a ? a : "", arg2 = b ? b : "", database = c ? c : "";
+  const std::string_view view = d ? d : "";
+  const bool in_our_view = !view.empty() && plan_.view(view) != nullptr;
+  switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_RECURSIVE:
+      return SQLITE_OK;
+    case SQLITE_READ: {
+      if (in_our_view) {
+        if (guard::same_name(database, "main")) {
+          if (collecting_) collecting_->add_table(plan_.view_index(view));
+          return SQLITE_OK;
+        }
+        break;
+      }
+      if (guard::same_name(database, "temp")) {
+        const std::int32_t t = plan_.view_index(arg1);
+        if (t >= 0) {
+          const auto& columns = plan_.tables[static_cast<std::size_t>(t)].columns;
+          for (std::size_t i = 0; i < columns.size(); ++i) {
+            if (guard::same_name(columns[i].name, arg2)) {
+              if (collecting_) collecting_->add_column(t, static_cast<std::int32_t>(i));
+              return SQLITE_OK;
+            }
+          }
+          if (collecting_) collecting_->add_table(t);
+          return SQLITE_OK;  // a view column that is not a table column (none yet)
+        }
+      }
+      if (is_schema_table(arg1)) {
+        refusal_ = std::string(arg1) + ": the schema tables cannot be read in a guarded session";
+      } else if (guard::same_name(database, "main") && plan_.view(arg1)) {
+        refusal_ = "main." + std::string(arg1) + ": a guarded session reads " + std::string(arg1) +
+                   " only through its own view (write " + std::string(arg1) + ", not main." +
+                   std::string(arg1) + ")";
+      } else if (guard::same_name(database, "main") && db.schema.table(arg1)) {
+        refusal_ = std::string(arg1) + ": unbound_table (the policy has no binding for it)";
+      } else {
+        refusal_ = std::string(arg1) + ": not readable in a guarded session";
+      }
+      return SQLITE_DENY;
+    }
+    case SQLITE_FUNCTION:
+      if (arg2.substr(0, 7) == "custos_") {
+        if (in_our_view) return SQLITE_OK;
+        refusal_ = std::string(arg2) + "(): the guard's own functions cannot be called directly";
+        return SQLITE_DENY;
+      }
+      if (allowed_function(arg2)) return SQLITE_OK;
+      refusal_ = std::string(arg2) + "(): not allowed in a guarded session";
+      return SQLITE_DENY;
+    case SQLITE_PRAGMA:
+      refusal_ = "PRAGMA " + std::string(arg1) + ": guarded sessions run no PRAGMA";
+      return SQLITE_DENY;
+    case SQLITE_ATTACH:
+    case SQLITE_DETACH:
+      refusal_ = "ATTACH and DETACH are refused in a guarded session";
+      return SQLITE_DENY;
+    default:
+      break;
+  }
+  refusal_ =
+      "guarded sessions only read (SELECT): this statement would change the database or "
+      "its schema";
+  return SQLITE_DENY;
+}
+
+int Session::Impl::progress() {
+  steps_ += 1000;
+  return steps_ > db.options.max_statement_steps ? 1 : 0;
+}
+
+Session::Impl::RowState& Session::Impl::row_for(std::int32_t table, int argc,
+                                                sqlite3_value** argv) {
+  // The row's key: the same subject, time and attributes decide alike.
+  key_.assign(reinterpret_cast<const char*>(&table), sizeof table);
+  for (int i = 0; i < argc; ++i) {
+    const int type = sqlite3_value_type(argv[i]);
+    key_ += static_cast<char>(type);
+    if (type == SQLITE_INTEGER) {
+      const std::int64_t v = sqlite3_value_int64(argv[i]);
+      key_.append(reinterpret_cast<const char*>(&v), sizeof v);
+    } else if (type == SQLITE_FLOAT) {
+      const double v = sqlite3_value_double(argv[i]);
+      key_.append(reinterpret_cast<const char*>(&v), sizeof v);
+    } else if (type != SQLITE_NULL) {
+      const auto* p = static_cast<const char*>(sqlite3_value_blob(argv[i]));
+      const int n = sqlite3_value_bytes(argv[i]);
+      key_.append(reinterpret_cast<const char*>(&n), sizeof n);
+      if (p) key_.append(p, static_cast<std::size_t>(n));
+    }
+  }
+  if (row_.table == table && row_.key == key_) return row_;
+
+  const PlannedTable& t = plan_.tables[static_cast<std::size_t>(table)];
+  row_.key = key_;
+  row_.table = table;
+  row_.subject.clear();
+  if (argc > 0) {
+    // Subject ids compare as text: an integer is its decimal form. A row
+    // without a subject has no consent records.
+    switch (sqlite3_value_type(argv[0])) {
+      case SQLITE_INTEGER:
+        row_.subject = std::to_string(sqlite3_value_int64(argv[0]));
+        break;
+      case SQLITE_TEXT:
+        row_.subject.assign(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])),
+                            static_cast<std::size_t>(sqlite3_value_bytes(argv[0])));
+        break;
+      default:
+        break;
+    }
+  }
+  std::optional<Timestamp> collected;
+  if (argc > 1) {
+    switch (sqlite3_value_type(argv[1])) {
+      case SQLITE_INTEGER:
+        collected = sqlite3_value_int64(argv[1]);
+        break;
+      case SQLITE_FLOAT: {
+        const double v = sqlite3_value_double(argv[1]);
+        if (std::isfinite(v) && std::fabs(v) < 1e15)
+          collected = static_cast<Timestamp>(std::floor(v));
+        break;
+      }
+      case SQLITE_TEXT:
+        collected = detail::parse_stored_time(
+            std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(argv[1])),
+                             static_cast<std::size_t>(sqlite3_value_bytes(argv[1]))));
+        break;
+      default:
+        break;
+    }
+  }
+  decider_->begin_row(row_.subject, collected);
+  for (std::size_t k = 0; k < t.attribute_slots.size() && 2 + static_cast<int>(k) < argc; ++k) {
+    decider_->set_subject_attribute(t.attribute_slots[k], value_of(argv[2 + k]));
+  }
+  row_.verdicts.resize(t.columns.size());
+  row_.decided.assign(t.columns.size(), 0);
+  // A row is kept when its subject passes consent and objection for the
+  // purpose and, if the table has columns rules may grant, some rule grants
+  // one of them for this subject (conditions on subject attributes).
+  row_.ok = decider_->purpose_consent_passes();
+  if (row_.ok && t.any_guarded) {
+    row_.ok = false;
+    for (std::size_t c = 0; c < t.columns.size() && !row_.ok; ++c) {
+      if (t.columns[c].kind != PlannedColumn::Kind::kGuarded) continue;
+      const Reason r = verdict(row_, static_cast<std::int32_t>(c)).reason;
+      row_.ok = r == Reason::kNone || r >= Reason::kConsentMissing;
+    }
+  }
+  return row_;
+}
+
+const detail::Verdict& Session::Impl::verdict(RowState& row, std::int32_t column) {
+  const auto c = static_cast<std::size_t>(column);
+  if (!row.decided[c]) {
+    const PlannedTable& t = plan_.tables[static_cast<std::size_t>(row.table)];
+    row.verdicts[c] = decider_->decide(t.columns[c].category);
+    row.decided[c] = 1;
+  }
+  return row.verdicts[c];
+}
+
+void Session::Impl::row_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (argc < 1 || !decider_) return sqlite3_result_int(ctx, 0);
+  const std::int64_t table = sqlite3_value_int64(argv[0]);
+  if (table < 0 || static_cast<std::size_t>(table) >= plan_.tables.size()) {
+    return sqlite3_result_int(ctx, 0);
+  }
+  RowState& row = row_for(static_cast<std::int32_t>(table), argc - 1, argv + 1);
+  if (row.ok && db.options.audit && !row.subject.empty()) subjects_.push_back(row.subject);
+  sqlite3_result_int(ctx, row.ok);
+}
+
+void Session::Impl::cell_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (argc < 3 || !decider_) return sqlite3_result_null(ctx);
+  const std::int64_t table = sqlite3_value_int64(argv[0]);
+  const std::int64_t column = sqlite3_value_int64(argv[1]);
+  if (table < 0 || static_cast<std::size_t>(table) >= plan_.tables.size() || column < 0 ||
+      static_cast<std::size_t>(column) >=
+          plan_.tables[static_cast<std::size_t>(table)].columns.size()) {
+    return sqlite3_result_null(ctx);
+  }
+  RowState& row = row_for(static_cast<std::int32_t>(table), argc - 3, argv + 3);
+  // Fail closed: a cell of a row the session may not see is NULL, even when
+  // SQLite evaluates it before the row's filter.
+  if (!row.ok) return sqlite3_result_null(ctx);
+  const detail::Verdict& v = verdict(row, static_cast<std::int32_t>(column));
+  ColumnSummary& summary =
+      summaries_[static_cast<std::size_t>(table)][static_cast<std::size_t>(column)];
+  if (v.reason != Reason::kNone) {
+    summary.withheld |= 1u << static_cast<unsigned>(v.reason);
+    return sqlite3_result_null(ctx);
+  }
+  const detail::CompiledPolicy& cp = decider_->compiled();
+  const Transform& transform = cp.transforms[v.transform];
+  const int tier = detail::transform_tier(transform);
+  if (tier > summary.tier) {
+    summary.allowed = true;
+    summary.tier = tier;
+    summary.transform = v.transform;
+    summary.rule = v.rule;
+  }
+  if (transform.kind == Transform::Kind::kPlain) return sqlite3_result_value(ctx, argv[2]);
+  result_of(ctx, decider_->apply(v, value_of(argv[2])));
+}
+
+// ---- statements ----
+
+AccessRecord Session::Impl::record_base(const std::string& sql) const {
+  AccessRecord r;
+  r.time = started_;
+  r.actor = who.actor_id;
+  r.roles = who.roles;
+  r.purpose = who.purpose;
+  r.action = who.action;
+  r.sql = sql;
+  r.fingerprint = fingerprint_of(sql);
+  if (decider_) {
+    const detail::CompiledPolicy& cp = decider_->compiled();
+    r.policy.name_chars = cp.name_chars;
+    r.policy.version = cp.version;
+    r.policy.sha256 = cp.sha256;
+  }
+  return r;
+}
+
+// A refused statement: its record goes to the sink, and the caller gets the
+// reason (or the sink's failure, which wins: nothing unlogged happens).
+Status Session::Impl::refused(const std::string& sql, StatusCode code, const std::string& why) {
+  if (db.options.audit) {
+    AccessRecord r = record_base(sql);
+    r.refused = true;
+    r.refusal = why;
+    if (Status s = db.options.audit->append(r); !s.ok()) {
+      return Status(s.code(), "the audit sink failed, so the statement is refused: " + s.message());
+    }
+  }
+  return Status(code, why);
+}
+
+Status Session::Impl::finish_statement(CachedStatement& statement, std::uint64_t rows,
+                                       const std::string& error) {
+  sqlite3_reset(statement.stmt);
+  sqlite3_clear_bindings(statement.stmt);
+  Status out;
+  if (db.options.audit) {
+    AccessRecord r = record_base(statement.sql);
+    r.rows = rows;
+    if (!error.empty()) r.refusal = error;
+    for (std::int32_t t : statement.info.tables) {
+      r.tables.push_back(plan_.tables[static_cast<std::size_t>(t)].name);
+    }
+    const detail::CompiledPolicy& cp = decider_->compiled();
+    for (const auto& [t, c] : statement.info.columns) {
+      const PlannedColumn& planned =
+          plan_.tables[static_cast<std::size_t>(t)].columns[static_cast<std::size_t>(c)];
+      AccessRecord::Column col;
+      col.table = plan_.tables[static_cast<std::size_t>(t)].name;
+      col.column = planned.name;
+      col.category = planned.category_name;
+      const ColumnSummary& s = summaries_[static_cast<std::size_t>(t)][static_cast<std::size_t>(c)];
+      switch (planned.kind) {
+        case PlannedColumn::Kind::kPublic:
+          col.allowed = true;
+          break;
+        case PlannedColumn::Kind::kRefused:
+          col.withheld.push_back(planned.refusal.reason);
+          break;
+        case PlannedColumn::Kind::kGuarded:
+          col.allowed = s.allowed;
+          if (s.allowed) {
+            col.transform = cp.transforms[s.transform];
+            if (s.rule >= 0) col.rule = cp.rule_ids[static_cast<std::size_t>(s.rule)];
+          }
+          for (unsigned reason = 0; reason < 32; ++reason) {
+            if (s.withheld & (1u << reason)) col.withheld.push_back(static_cast<Reason>(reason));
+          }
+          break;
+      }
+      r.columns.push_back(std::move(col));
+    }
+    std::sort(subjects_.begin(), subjects_.end());
+    subjects_.erase(std::unique(subjects_.begin(), subjects_.end()), subjects_.end());
+    r.subjects = std::move(subjects_);
+    if (Status s = db.options.audit->append(r); !s.ok()) {
+      out = Status(s.code(), "the audit sink failed, so the read fails: " + s.message());
+    }
+  }
+  subjects_.clear();
+  for (auto& table : summaries_) std::fill(table.begin(), table.end(), ColumnSummary{});
+  return out;
+}
+
+class Rows::Impl {
+ public:
+  SessionImpl* session = nullptr;
+  CachedStatement* statement = nullptr;
+  Status status;
+  std::uint64_t rows = 0;
+  bool finished = false;
+  bool on_row = false;
+
+  void finish(const std::string& error) {
+    if (finished) return;
+    finished = true;
+    on_row = false;
+    const Status logged = session->finish_statement(*statement, rows, error);
+    if (status.ok() && !logged.ok()) status = logged;
+    if (session->active == this) session->active = nullptr;
+  }
+  sqlite3_stmt* current(int column) const {
+    if (!on_row || column < 0 || column >= sqlite3_column_count(statement->stmt)) return nullptr;
+    return statement->stmt;
+  }
+};
+
+void Session::Impl::finish_active() {
+  if (!active) return;
+  RowsImpl* rows = active;
+  if (rows->status.ok()) {
+    rows->status =
+        Status(StatusCode::kInvalidArgument, "these rows were closed by the session's next query");
+  }
+  rows->finish("closed by the next query after " + std::to_string(rows->rows) + " rows");
+}
+
+Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<Value>& params) {
+  finish_active();
+  const std::string sql(sql_view);
+  started_ = detail::now_unix();
+  if (Status s = refresh_plan(); !s.ok()) return refused(sql, s.code(), s.message());
+  started_ = decider_->now();
+  steps_ = 0;
+
+  CachedStatement* statement = nullptr;
+  for (auto& c : cache_) {
+    if (c.sql == sql) statement = &c;
+  }
+  if (!statement) {
+    CachedStatement fresh;
+    fresh.sql = sql;
+    refusal_.clear();
+    collecting_ = &fresh.info;
+    const char* tail = nullptr;
+    const int rc = sqlite3_prepare_v3(conn, sql.c_str(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &fresh.stmt, &tail);
+    collecting_ = nullptr;
+    if (rc != SQLITE_OK || !fresh.stmt) {
+      sqlite3_finalize(fresh.stmt);
+      if (!refusal_.empty() || (rc & 0xff) == SQLITE_AUTH) {
+        return refused(sql, StatusCode::kRefused,
+                       refusal_.empty() ? std::string("refused by the guard") : refusal_);
+      }
+      const std::string message = rc == SQLITE_OK ? "no statement to run" : sqlite3_errmsg(conn);
+      // A column the session's view leaves out: say which, and why.
+      constexpr std::string_view kNoColumn = "no such column: ";
+      if (message.rfind(kNoColumn, 0) == 0) {
+        std::string name = message.substr(kNoColumn.size());
+        if (const auto dot = name.rfind('.'); dot != std::string::npos) name = name.substr(dot + 1);
+        std::string why;
+        for (const auto& t : plan_.tables) {
+          for (const auto& c : t.columns) {
+            if (c.kind == PlannedColumn::Kind::kRefused && guard::same_name(c.name, name)) {
+              why += (why.empty() ? "" : "; ") + t.name + "." + c.name + ": " +
+                     reason_code(c.refusal.reason) +
+                     (c.category_name.empty() ? "" : " (category " + c.category_name + ")");
+            }
+          }
+        }
+        if (!why.empty()) {
+          return refused(sql, StatusCode::kRefused, "refused for this session: " + why);
+        }
+      }
+      return refused(sql, StatusCode::kInvalidArgument, "SQL error: " + message);
+    }
+    // One statement per call: whatever follows must be only blanks and comments.
+    if (tail && *tail) {
+      sqlite3_stmt* next = nullptr;
+      sqlite3_prepare_v2(conn, tail, -1, &next, nullptr);
+      const bool more = next != nullptr;
+      sqlite3_finalize(next);
+      if (more) {
+        sqlite3_finalize(fresh.stmt);
+        return refused(sql, StatusCode::kInvalidArgument,
+                       "several statements in one call: run them one at a time");
+      }
+    }
+    if (!sqlite3_stmt_readonly(fresh.stmt)) {
+      sqlite3_finalize(fresh.stmt);
+      return refused(sql, StatusCode::kRefused, "guarded sessions only read (SELECT)");
+    }
+    for (int i = 0; i < sqlite3_column_count(fresh.stmt); ++i) {
+      const char* name = sqlite3_column_name(fresh.stmt, i);
+      fresh.names.push_back(name ? name : "");
+    }
+    if (cache_.size() >= std::max<std::size_t>(1, db.options.statement_cache)) {
+      auto oldest =
+          std::min_element(cache_.begin(), cache_.end(),
+                           [](const auto& x, const auto& y) { return x.last_use < y.last_use; });
+      sqlite3_finalize(oldest->stmt);
+      cache_.erase(oldest);
+    }
+    cache_.push_back(std::move(fresh));
+    statement = &cache_.back();
+  }
+  statement->last_use = ++uses_;
+
+  const int wanted = sqlite3_bind_parameter_count(statement->stmt);
+  if (static_cast<int>(params.size()) != wanted) {
+    return refused(sql, StatusCode::kInvalidArgument,
+                   "the statement takes " + std::to_string(wanted) + " parameters, " +
+                       std::to_string(params.size()) + " given");
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const int at = static_cast<int>(i) + 1;
+    const Value& p = params[i];
+    int rc = SQLITE_OK;
+    switch (p.kind) {
+      case Value::Kind::kNull:
+        rc = sqlite3_bind_null(statement->stmt, at);
+        break;
+      case Value::Kind::kBool:
+        rc = sqlite3_bind_int(statement->stmt, at, p.boolean);
+        break;
+      case Value::Kind::kInt:
+        rc = sqlite3_bind_int64(statement->stmt, at, p.integer);
+        break;
+      case Value::Kind::kReal:
+        rc = sqlite3_bind_double(statement->stmt, at, p.real);
+        break;
+      case Value::Kind::kText:
+        rc = sqlite3_bind_text(statement->stmt, at, p.text.data(), static_cast<int>(p.text.size()),
+                               SQLITE_TRANSIENT);
+        break;
+      default:
+        sqlite3_clear_bindings(statement->stmt);
+        return refused(sql, StatusCode::kInvalidArgument,
+                       "parameter " + std::to_string(at) + " is not a text, number or NULL");
+    }
+    if (rc != SQLITE_OK) {
+      sqlite3_clear_bindings(statement->stmt);
+      return refused(sql, StatusCode::kInvalidArgument,
+                     "cannot bind parameter " + std::to_string(at) + ": " + sqlite3_errmsg(conn));
+    }
+  }
+  subjects_.clear();
+  auto impl = std::make_unique<RowsImpl>();
+  impl->session = this;
+  impl->statement = statement;
+  active = impl.get();
+  return detail::GuardAccess::make<Rows>(std::move(impl));
+}
+
+Result<Rows> Session::query(std::string_view sql, const std::vector<Value>& params) {
+  return impl_->query(sql, params);
+}
+
+// ---- Rows ----
+
+Rows::Rows(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Rows::Rows(Rows&&) noexcept = default;
+Rows& Rows::operator=(Rows&& other) noexcept {
+  if (this != &other) {
+    if (impl_) impl_->finish("");
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+Rows::~Rows() {
+  if (impl_) impl_->finish("");
+}
+
+bool Rows::next() {
+  if (!impl_ || impl_->finished) return false;
+  SessionImpl& session = *impl_->session;
+  const int rc = sqlite3_step(impl_->statement->stmt);
+  if (rc == SQLITE_ROW) {
+    ++impl_->rows;
+    impl_->on_row = true;
+    return true;
+  }
+  impl_->on_row = false;
+  if (rc == SQLITE_DONE) {
+    impl_->finish("");
+    return false;
+  }
+  std::string message = sqlite3_errmsg(session.conn);
+  if (rc == SQLITE_INTERRUPT) {
+    message = "the statement took more than " +
+              std::to_string(session.db.options.max_statement_steps) +
+              " steps and was stopped (DatabaseOptions::max_statement_steps)";
+  }
+  impl_->status = Status(StatusCode::kInvalidArgument, "SQL error: " + message);
+  impl_->finish(message);
+  return false;
+}
+
+Status Rows::status() const {
+  return impl_ ? impl_->status : Status(StatusCode::kInvalidArgument, "moved-from Rows");
+}
+std::uint64_t Rows::row_count() const {
+  return impl_ ? impl_->rows : 0;
+}
+int Rows::column_count() const {
+  return impl_ ? static_cast<int>(impl_->statement->names.size()) : 0;
+}
+const std::string& Rows::column_name(int column) const {
+  static const std::string empty;
+  if (!impl_ || column < 0 || column >= column_count()) return empty;
+  return impl_->statement->names[static_cast<std::size_t>(column)];
+}
+Rows::Type Rows::type(int column) const {
+  sqlite3_stmt* s = impl_ ? impl_->current(column) : nullptr;
+  if (!s) return Type::kNull;
+  switch (sqlite3_column_type(s, column)) {
+    case SQLITE_INTEGER:
+      return Type::kInt;
+    case SQLITE_FLOAT:
+      return Type::kReal;
+    case SQLITE_TEXT:
+      return Type::kText;
+    case SQLITE_BLOB:
+      return Type::kBlob;
+    default:
+      return Type::kNull;
+  }
+}
+bool Rows::is_null(int column) const {
+  return type(column) == Type::kNull;
+}
+std::int64_t Rows::int64(int column) const {
+  sqlite3_stmt* s = impl_ ? impl_->current(column) : nullptr;
+  return s ? sqlite3_column_int64(s, column) : 0;
+}
+double Rows::real(int column) const {
+  sqlite3_stmt* s = impl_ ? impl_->current(column) : nullptr;
+  return s ? sqlite3_column_double(s, column) : 0.0;
+}
+std::string_view Rows::text(int column) const {
+  sqlite3_stmt* s = impl_ ? impl_->current(column) : nullptr;
+  if (!s) return {};
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
+  return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, column)))
+           : std::string_view();
+}
+std::string_view Rows::blob(int column) const {
+  sqlite3_stmt* s = impl_ ? impl_->current(column) : nullptr;
+  if (!s) return {};
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, column));
+  return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, column)))
+           : std::string_view();
+}
+Value Rows::value(int column) const {
+  switch (type(column)) {
+    case Type::kInt:
+      return Value::of_int(int64(column));
+    case Type::kReal:
+      return Value::of_real(real(column));
+    case Type::kText:
+      return Value::of_text(std::string(text(column)));
+    case Type::kBlob:
+      return Value::other();
+    case Type::kNull:
+      break;
+  }
+  return Value::null();
+}
+
+// ---- the in-memory audit sink ----
+
+Status MemoryAuditSink::append(const AccessRecord& record) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  records_.push_back(record);
+  return Status();
+}
+
+std::vector<AccessRecord> MemoryAuditSink::records() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return records_;
+}
+
+void MemoryAuditSink::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  records_.clear();
+}
+
+}  // namespace custos
