@@ -77,7 +77,7 @@ class CUSTOS_EXPORT ConsentStore {
 
  private:
   struct Impl;
-  explicit ConsentStore(std::unique_ptr<Impl> impl);
+  CUSTOS_NO_EXPORT explicit ConsentStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -108,7 +108,7 @@ class CUSTOS_EXPORT Rows {
  private:
   friend class detail::GuardAccess;
   class Impl;
-  explicit Rows(std::unique_ptr<Impl> impl);
+  CUSTOS_NO_EXPORT explicit Rows(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -128,7 +128,7 @@ class CUSTOS_EXPORT Session {
  private:
   friend class detail::GuardAccess;
   class Impl;
-  explicit Session(std::unique_ptr<Impl> impl);
+  CUSTOS_NO_EXPORT explicit Session(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -150,7 +150,7 @@ class CUSTOS_EXPORT Database {
  private:
   friend class detail::GuardAccess;
   class Impl;
-  explicit Database(std::unique_ptr<Impl> impl);
+  CUSTOS_NO_EXPORT explicit Database(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -235,7 +235,7 @@ struct ColumnSummary {
 
 // ---- Database ----
 
-class Database::Impl {
+class CUSTOS_NO_EXPORT Database::Impl {
  public:
   Impl(const Engine& e) : engine(e) {}
   std::string path;
@@ -294,7 +294,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, const 
 
 // ---- Session ----
 
-class Session::Impl {
+class CUSTOS_NO_EXPORT Session::Impl {
  public:
   Impl(const DatabaseImpl& database, SessionOptions options)
       : db(database), who(std::move(options)) {
@@ -756,7 +756,7 @@ Status Session::Impl::finish_statement(CachedStatement& statement, std::uint64_t
   return out;
 }
 
-class Rows::Impl {
+class CUSTOS_NO_EXPORT Rows::Impl {
  public:
   SessionImpl* session = nullptr;
   CachedStatement* statement = nullptr;
