@@ -62,6 +62,12 @@ inline constexpr std::size_t kMaxRequestCategories = 1024;
 inline constexpr std::size_t kMaxRequestConsentRecords = 4096;
 inline constexpr int kMaxJsonDepth = 32;
 
+// Longest TC string accepted (bytes, all segments). Browsers cap a cookie at
+// 4 KiB, and real strings with many publisher restrictions stay within a
+// few KiB; decoding is linear in the length, so this cap bounds its time
+// (well under a millisecond) and memory.
+inline constexpr std::size_t kMaxTcStringBytes = 64 * 1024;
+
 }  // namespace custos::limits
 
 #endif  // CUSTOS_LIMITS_HPP
