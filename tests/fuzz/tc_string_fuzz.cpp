@@ -1,0 +1,81 @@
+// Fuzz target for the TC string decoder. Beyond "no crash, no hang, no
+// sanitizer report" it checks what the model promises: a decoded string is
+// version 2, its vendor sets are sorted, disjoint, non-adjacent ranges of ids
+// 1-65535, its publisher restrictions are one per (purpose, type) in order,
+// its letters are A-Z, `usable` agrees with `problems`; a refusal says why;
+// and decoding is a function of the text alone.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "custos/tc_string.hpp"
+
+namespace {
+
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "tc string invariant broken: %s\n", what);
+  std::abort();
+}
+
+void check_set(const custos::TcVendorSet& set) {
+  int previous_last = -1;
+  for (const auto& r : set.ranges) {
+    if (r.first < 1 || r.first > r.last) fail("a range is empty or starts at 0");
+    if (previous_last >= 0 && r.first <= previous_last + 1) fail("ranges overlap or touch");
+    previous_last = r.last;
+  }
+}
+
+bool letters(const std::string& s) {
+  return s.size() == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z';
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const auto tc = custos::decode_tc_string(text);
+  if (!tc.ok()) {
+    if (tc.status().message().empty()) fail("a refusal without a reason");
+    const auto again = custos::decode_tc_string(text);
+    if (again.ok() || again.status().message() != tc.status().message()) fail("not deterministic");
+    return 0;
+  }
+  if (tc->version != 2) fail("a version other than 2 decoded");
+  check_set(tc->vendor_consents);
+  check_set(tc->vendor_legitimate_interests);
+  if (tc->vendors_disclosed) check_set(*tc->vendors_disclosed);
+  if (tc->vendors_allowed) check_set(*tc->vendors_allowed);
+  int previous_key = -1;
+  for (const auto& r : tc->publisher_restrictions) {
+    const int key = r.purpose_id * 4 + static_cast<int>(r.type);
+    if (r.purpose_id < 0 || r.purpose_id > 63 || key <= previous_key) {
+      fail("restrictions out of order or repeated");
+    }
+    previous_key = key;
+    check_set(r.vendors);
+  }
+  if (!letters(tc->consent_language) || !letters(tc->publisher_country_code)) {
+    fail("a letter outside A-Z");
+  }
+  if (tc->special_feature_opt_ins.bits >> 12 || tc->purposes_consent.bits >> 24 ||
+      tc->purposes_li_transparency.bits >> 24) {
+    fail("an id past its bitfield");
+  }
+  if (tc->publisher_tc) {
+    const int n = tc->publisher_tc->num_custom_purposes;
+    if (n < 0 || n > 63 || tc->publisher_tc->custom_purposes_consent.bits >> n ||
+        tc->publisher_tc->custom_purposes_li_transparency.bits >> n) {
+      fail("a custom purpose past NumCustomPurposes");
+    }
+  }
+  if (tc->usable != tc->problems.empty()) fail("usable disagrees with problems");
+  if (tc->created < 0 || tc->created >= (std::int64_t{1} << 36)) fail("a time past 36 bits");
+  const auto again = custos::decode_tc_string(text);
+  if (!again.ok() || again->vendor_consents != tc->vendor_consents ||
+      again->publisher_restrictions.size() != tc->publisher_restrictions.size()) {
+    fail("not deterministic");
+  }
+  return 0;
+}
