@@ -1,29 +1,31 @@
 // The TC string decoder: base64url text to bits, bits to a TcString.
 //
-// Each segment is decoded into a byte buffer (6 bits a character, zero
-// filled, with 8 spare bytes so a field read is one unaligned 64-bit load),
-// then read field by field. A read that would pass the end of a segment
-// records an error naming the field, where it is and how many bits remain,
-// and every later read fails too; callers check at the points where they
-// would loop or allocate. Vendor sets are built as ranges straight from the
-// bits: a bitfield by its runs of ones, a range list by sorting and merging
-// its entries. Nothing is ever sized by a count the string claims, only by
-// bits that were actually read.
+// Each segment is decoded into a byte buffer (6 bits a character, with 8
+// spare bytes so that any field read is one unaligned 64-bit load), then
+// read field by field. A read that would pass the end of a segment records
+// an error naming the field, where it is and how many bits remain, and
+// every later read fails too; callers check at the points where they would
+// loop or allocate. A vendor bitfield is copied into its set 64 bits at a
+// time (the set keeps the string's bit order); range entries are read a
+// chunk at a time, the set grown once to the chunk's largest id, and each
+// range painted in. Nothing is sized by a count the string claims: a
+// bitfield only once its bits are known to be there, a set never past id
+// 65535 (8 KiB).
 #include "custos/tc_string.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "base/time.hpp"
 #include "custos/limits.hpp"
 
 namespace custos {
 namespace {
-
-using Range = TcVendorSet::Range;
 
 // 2023-10-01T00:00:00Z in deciseconds: strings created from then on must
 // carry TcfPolicyVersion 4 or later (TCF 2.2).
@@ -57,8 +59,8 @@ std::string printable(char c) {
 }
 
 // Decodes base64url characters (no padding) into `out`, which has room for
-// (6 * size + 7) / 8 bytes plus 8 spare ones, all zero. Returns the index of
-// the first character that is not base64url, or npos.
+// (6 * size + 7) / 8 bytes plus 8 spare ones. Returns the index of the first
+// character that is not base64url, or npos.
 std::size_t decode_base64url(std::string_view text, std::uint8_t* out) {
   const std::size_t n = text.size();
   std::size_t i = 0;
@@ -101,11 +103,17 @@ class BitStream {
   void exhaust() { pos_ = bits_; }
 
   // REQUIRES: 1 <= n <= 57 and remaining() >= n.
-  std::uint64_t take(unsigned n) {
+  std::uint64_t peek(unsigned n) const {
     std::uint64_t w;
     std::memcpy(&w, data_ + (pos_ >> 3), sizeof w);
     if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
-    const std::uint64_t v = (w << (pos_ & 7)) >> (64 - n);
+    return (w << (pos_ & 7)) >> (64 - n);
+  }
+  // REQUIRES: remaining() >= n.
+  void skip(std::size_t n) { pos_ += n; }
+  // REQUIRES: 1 <= n <= 57 and remaining() >= n.
+  std::uint64_t take(unsigned n) {
+    const std::uint64_t v = peek(n);
     pos_ += n;
     return v;
   }
@@ -118,34 +126,35 @@ class BitStream {
 
 // n bits read most significant first, as a TcIdSet: the first bit is id 1.
 TcIdSet id_set(std::uint64_t v, unsigned n) {
-  TcIdSet s;
-  for (unsigned i = 0; i < n; ++i) {
-    if ((v >> (n - 1 - i)) & 1) s.bits |= std::uint64_t{1} << i;
-  }
-  return s;
+  // Reverse the 64 bits of v << (64 - n): swap halves, then ever smaller
+  // blocks, down to single bits.
+  std::uint64_t x = v << (64 - n);
+  x = __builtin_bswap64(x);
+  x = ((x >> 4) & 0x0F0F0F0F0F0F0F0F) | ((x & 0x0F0F0F0F0F0F0F0F) << 4);
+  x = ((x >> 2) & 0x3333333333333333) | ((x & 0x3333333333333333) << 2);
+  x = ((x >> 1) & 0x5555555555555555) | ((x & 0x5555555555555555) << 1);
+  return TcIdSet{x};
 }
 
-// Sorts ranges by their first id and merges overlapping and adjacent ones.
-void normalize(std::vector<Range>* ranges) {
-  auto& r = *ranges;
-  const auto by_first = [](const Range& a, const Range& b) { return a.first < b.first; };
-  if (!std::is_sorted(r.begin(), r.end(), by_first)) std::sort(r.begin(), r.end(), by_first);
-  std::size_t out = 0;
-  for (std::size_t i = 0; i < r.size(); ++i) {
-    if (out > 0 && int{r[i].first} <= int{r[out - 1].last} + 1) {
-      r[out - 1].last = std::max(r[out - 1].last, r[i].last);
-    } else {
-      r[out++] = r[i];
-    }
+// Adds the ids first..last (1 <= first <= last <= 65535) to the words of a
+// set, which already reach `last`.
+void paint(std::uint64_t* w, unsigned first, unsigned last) {
+  const std::size_t a = first - 1, b = last - 1;  // bit indexes
+  if (a == b) {                                   // most entries name one vendor
+    w[a >> 6] |= std::uint64_t{1} << (63 - (a & 63));
+    return;
   }
-  r.resize(out);
+  const std::uint64_t all = ~std::uint64_t{0};
+  const std::uint64_t head = all >> (a & 63);         // bits a%64 .. 63, in string order
+  const std::uint64_t tail = all << (63 - (b & 63));  // bits 0 .. b%64
+  if ((a >> 6) == (b >> 6)) {
+    w[a >> 6] |= head & tail;
+    return;
+  }
+  w[a >> 6] |= head;
+  for (std::size_t i = (a >> 6) + 1; i < (b >> 6); ++i) w[i] = all;
+  w[b >> 6] |= tail;
 }
-
-// A restriction's range, tagged with its (purpose, type) key for merging.
-struct KeyedRange {
-  std::uint16_t key;  // purpose * 4 + type
-  Range range;
-};
 
 class Decoder {
  public:
@@ -158,8 +167,10 @@ class Decoder {
   void vendor_section(TcVendorSet* set);
   void publisher_restrictions();
   void publisher_tc();
+  // `count` RangeEntry records, added to `set`.
+  void range_entries(int count, TcVendorSet* set);
   // One RangeEntry; false when it failed (the error is recorded).
-  bool range_entry(Range* range);
+  bool range_entry(unsigned* first, unsigned* last);
   void bitfield(std::size_t n, TcVendorSet* set);
 
   // Reads an n-bit field (1 <= n <= 57). On truncation records the error,
@@ -176,8 +187,10 @@ class Decoder {
     return false;
   }
   bool failed() const { return !error_.empty(); }
-  void truncated(std::size_t n, const char* field);
-  void malformed(const std::string& what);
+  // The error paths, kept out of line so the reading paths stay small.
+  [[gnu::cold, gnu::noinline]] void truncated(std::size_t n, const char* field);
+  [[gnu::cold, gnu::noinline]] void malformed(const std::string& what);
+  [[gnu::cold, gnu::noinline]] void bad_range(unsigned first, unsigned last);
   std::string where() const;
   std::string letters(const char* field);
 
@@ -186,7 +199,6 @@ class Decoder {
   const char* section_ = "";  // "the vendor consent section", "the PublisherTC segment"
   int restriction_ = 0;       // 1-based restriction being read, 0 when none
   int entry_ = 0;             // 1-based range entry being read, 0 when none
-  std::vector<Range> scratch_;
   std::string error_;
 };
 
@@ -207,6 +219,15 @@ void Decoder::truncated(std::size_t n, const char* field) {
              (n == 1 ? " bit, " : " bits, ") + std::to_string(bits_.remaining()) + " remain";
   }
   bits_.exhaust();
+}
+
+void Decoder::bad_range(unsigned first, unsigned last) {
+  if (first == 0) {
+    malformed("vendor id 0" + where() + " of " + section_ + " (vendor ids start at 1)");
+  } else {
+    malformed("range" + where() + " of " + section_ + " ends at vendor " + std::to_string(last) +
+              ", before it starts (" + std::to_string(first) + ")");
+  }
 }
 
 void Decoder::malformed(const std::string& what) {
@@ -290,104 +311,114 @@ void Decoder::vendor_section(TcVendorSet* set) {
     return;
   }
   const auto num_entries = static_cast<int>(get(12, "NumEntries"));
-  scratch_.clear();
-  for (int i = 1; i <= num_entries && !failed(); ++i) {
-    entry_ = i;
-    Range r;
-    if (range_entry(&r)) scratch_.push_back(r);
-  }
-  entry_ = 0;
-  if (failed()) return;
-  normalize(&scratch_);
-  set->ranges.assign(scratch_.begin(), scratch_.end());
+  range_entries(num_entries, set);
 }
 
-bool Decoder::range_entry(Range* range) {
-  const bool is_a_range = get(1, "IsARange") != 0;
-  const auto first = static_cast<std::uint16_t>(get(16, "StartOrOnlyVendorId"));
-  const auto last = is_a_range ? static_cast<std::uint16_t>(get(16, "EndVendorId")) : first;
-  if (failed()) return false;
-  if (first == 0) {
-    malformed("vendor id 0" + where() + " of " + section_ + " (vendor ids start at 1)");
-    return false;
-  }
-  if (last < first) {
-    malformed("range" + where() + " of " + section_ + " ends at vendor " + std::to_string(last) +
-              ", before it starts (" + std::to_string(first) + ")");
-    return false;
-  }
-  *range = Range{first, last};
-  return true;
-}
-
-// n bits, one per vendor from id 1, read 32 at a time; each run of ones
-// becomes (or extends) one range.
-void Decoder::bitfield(std::size_t n, TcVendorSet* set) {
-  auto& ranges = set->ranges;
-  ranges.clear();
-  for (std::size_t done = 0; done < n;) {
-    const auto k = static_cast<unsigned>(std::min<std::size_t>(32, n - done));
-    auto v = static_cast<std::uint32_t>(bits_.take(k) << (32 - k));
-    while (v != 0) {
-      const int lead = std::countl_zero(v);
-      const int run = std::countl_one(static_cast<std::uint32_t>(v << lead));
-      const auto first = static_cast<int>(done) + lead + 1;
-      const auto last = first + run - 1;
-      if (!ranges.empty() && int{ranges.back().last} + 1 == first) {
-        ranges.back().last = static_cast<std::uint16_t>(last);
-      } else {
-        ranges.push_back(
-            Range{static_cast<std::uint16_t>(first), static_cast<std::uint16_t>(last)});
-      }
-      const int cleared = lead + run;
-      v = cleared >= 32 ? 0 : v & (~std::uint32_t{0} >> cleared);
+// Reads entries in chunks of up to 64, then grows the set once to the
+// largest id of the chunk and paints them; the set's last word holds its
+// largest id, so it is never zero.
+void Decoder::range_entries(int count, TcVendorSet* set) {
+  std::array<std::uint32_t, 64> chunk;  // first << 16 | last
+  for (int done = 0; done < count && !failed();) {
+    const int k = std::min(64, count - done);
+    unsigned largest = 0;
+    for (int i = 0; i < k; ++i) {
+      entry_ = done + i + 1;
+      unsigned first, last;
+      if (!range_entry(&first, &last)) return;
+      chunk[static_cast<std::size_t>(i)] = (first << 16) | last;
+      largest = std::max(largest, last);
+    }
+    auto& w = set->words;
+    const std::size_t need = (largest + 63) / 64;
+    if (w.size() < need) w.resize(need, 0);
+    for (int i = 0; i < k; ++i) {
+      const std::uint32_t e = chunk[static_cast<std::size_t>(i)];
+      paint(w.data(), e >> 16, e & 0xFFFF);
     }
     done += k;
   }
+  entry_ = 0;
+}
+
+bool Decoder::range_entry(unsigned* first, unsigned* last) {
+  if (bits_.remaining() >= 33) {
+    // The common case, in one read: IsARange, StartOrOnlyVendorId and
+    // (maybe) EndVendorId are all there.
+    const std::uint64_t v = bits_.peek(33);
+    const bool is_a_range = (v >> 32) != 0;
+    *first = static_cast<unsigned>(v >> 16) & 0xFFFF;
+    *last = is_a_range ? static_cast<unsigned>(v) & 0xFFFF : *first;
+    bits_.skip(is_a_range ? 33 : 17);
+  } else {
+    const bool is_a_range = get(1, "IsARange") != 0;
+    *first = static_cast<unsigned>(get(16, "StartOrOnlyVendorId"));
+    *last = is_a_range ? static_cast<unsigned>(get(16, "EndVendorId")) : *first;
+    if (failed()) return false;
+  }
+  if (*first == 0 || *last < *first) {
+    bad_range(*first, *last);
+    return false;
+  }
+  return true;
+}
+
+// n bits, one per vendor from id 1, copied 64 at a time: the set keeps the
+// string's bit order, so a word is two 32-bit reads.
+void Decoder::bitfield(std::size_t n, TcVendorSet* set) {
+  auto& w = set->words;
+  w.resize((n + 63) / 64);
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const std::uint64_t high = bits_.take(32);
+    w[i / 64] = (high << 32) | bits_.take(32);
+  }
+  if (i < n) {
+    const auto k = static_cast<unsigned>(n - i);  // 1 to 63
+    const std::uint64_t high = k > 32 ? bits_.take(32) : 0;
+    const std::uint64_t low = k > 32 ? bits_.take(k - 32) : bits_.take(k);
+    w[i / 64] = k > 32 ? ((high << 32) | (low << (64 - k))) : low << (64 - k);
+  }
+  while (!w.empty() && w.back() == 0) w.pop_back();  // so equal sets have equal words
 }
 
 // NumPubRestrictions entries of PurposeId, RestrictionType, NumEntries and
-// range entries. Entries of the same purpose and type are merged, and their
-// vendors de-duplicated; an entry with no vendors is kept.
+// range entries. Entries of the same purpose and type are merged into one
+// set (which de-duplicates their vendors); an entry with no vendors is kept.
 void Decoder::publisher_restrictions() {
   const auto count = static_cast<int>(get(12, "NumPubRestrictions"));
   if (failed() || count == 0) return;
-  std::vector<KeyedRange> keyed;
-  std::array<std::uint64_t, 4> seen{};  // one bit per key
+  auto& out = out_.publisher_restrictions;
+  out.reserve(static_cast<std::size_t>(std::min(count, 256)));  // 256 (purpose, type) pairs
+  std::array<std::int16_t, 256> slot;  // index in `out` of each pair, -1 when not seen
+  slot.fill(-1);
+  bool sorted = true;
   for (int i = 1; i <= count && !failed(); ++i) {
     restriction_ = i;
     const auto purpose = static_cast<unsigned>(get(6, "PurposeId"));
     const auto type = static_cast<unsigned>(get(2, "RestrictionType"));
     const auto num_entries = static_cast<int>(get(12, "NumEntries"));
-    const auto key = static_cast<std::uint16_t>(purpose * 4 + type);
     if (failed()) break;
-    seen[key >> 6] |= std::uint64_t{1} << (key & 63);
-    for (int e = 1; e <= num_entries && !failed(); ++e) {
-      entry_ = e;
-      Range r;
-      if (range_entry(&r)) keyed.push_back(KeyedRange{key, r});
+    const unsigned key = purpose * 4 + type;
+    if (slot[key] < 0) {
+      if (!out.empty() && key < static_cast<unsigned>(out.back().purpose_id * 4) +
+                                    static_cast<unsigned>(out.back().type)) {
+        sorted = false;
+      }
+      slot[key] = static_cast<std::int16_t>(out.size());
+      TcPublisherRestriction r;
+      r.purpose_id = static_cast<int>(purpose);
+      r.type = static_cast<TcRestrictionType>(type);
+      out.push_back(std::move(r));
     }
-    entry_ = 0;
+    range_entries(num_entries, &out[static_cast<std::size_t>(slot[key])].vendors);
   }
   restriction_ = 0;
-  if (failed()) return;
-  std::sort(keyed.begin(), keyed.end(), [](const KeyedRange& a, const KeyedRange& b) {
-    return a.key != b.key ? a.key < b.key : a.range.first < b.range.first;
-  });
-  std::size_t next = 0;
-  for (unsigned key = 0; key < 256; ++key) {
-    if (((seen[key >> 6] >> (key & 63)) & 1) == 0) continue;
-    TcPublisherRestriction r;
-    r.purpose_id = static_cast<int>(key / 4);
-    r.type = static_cast<TcRestrictionType>(key % 4);
-    scratch_.clear();
-    for (; next < keyed.size() && keyed[next].key == key; ++next) {
-      scratch_.push_back(keyed[next].range);
-    }
-    normalize(&scratch_);
-    r.vendors.ranges.assign(scratch_.begin(), scratch_.end());
-    out_.publisher_restrictions.push_back(std::move(r));
-  }
+  if (failed() || sorted) return;
+  std::sort(out.begin(), out.end(),
+            [](const TcPublisherRestriction& a, const TcPublisherRestriction& b) {
+              return a.purpose_id != b.purpose_id ? a.purpose_id < b.purpose_id : a.type < b.type;
+            });
 }
 
 void Decoder::publisher_tc() {
@@ -431,7 +462,7 @@ Status Decoder::decode(std::string_view text) {
     if (end == std::string_view::npos) end = text.size();
     std::string_view segment = text.substr(start, end - start);
     ++index;
-    const std::string name = "segment " + std::to_string(index);
+    const auto name = [index] { return "segment " + std::to_string(index); };
     // `=` padding: at most two, only at the end, to a multiple of 4.
     std::size_t pad = 0;
     while (pad < segment.size() && segment[segment.size() - 1 - pad] == '=') ++pad;
@@ -439,19 +470,25 @@ Status Decoder::decode(std::string_view text) {
     if (segment.empty()) {
       return Status(
           StatusCode::kInvalidArgument,
-          "malformed TC string: " + name + " is empty" +
+          "malformed TC string: " + name() + " is empty" +
               (text.find_first_not_of('.') == std::string_view::npos ? " (the string has only dots)"
                                                                      : ""));
     }
-    if (pad > 0 && (pad > 2 || (segment.size() + pad) % 4 != 0)) {
-      return Status(StatusCode::kInvalidArgument, "bad base64url padding: " + name + " has " +
+    if (pad > 2) {
+      return Status(StatusCode::kInvalidArgument, "bad base64url padding: " + name() + " ends in " +
+                                                      std::to_string(pad) +
+                                                      " '='; padding is at most two");
+    }
+    if (pad > 0 && (segment.size() + pad) % 4 != 0) {
+      return Status(StatusCode::kInvalidArgument, "bad base64url padding: " + name() + " has " +
                                                       std::to_string(segment.size()) +
                                                       " characters and " + std::to_string(pad) +
                                                       " '=', which do not make a multiple of 4");
     }
     const std::size_t bytes = (segment.size() * 6 + 7) / 8;
-    std::memset(buffer, 0, bytes + 8);
-    if (const auto bad = decode_base64url(segment, buffer); bad != std::string_view::npos) {
+    const auto bad = decode_base64url(segment, buffer);
+    std::memset(buffer + bytes, 0, 8);  // what a read near the end loads, unused
+    if (bad != std::string_view::npos) {
       const std::size_t position = start + bad + 1;
       const char c = segment[bad];
       return Status(StatusCode::kInvalidArgument,
@@ -471,14 +508,14 @@ Status Decoder::decode(std::string_view text) {
       static constexpr const char* kNames[] = {"core", "DisclosedVendors", "AllowedVendors",
                                                "PublisherTC"};
       if (type == 0 || type > 3) {
-        malformed(name + " has segment type " + std::to_string(type) +
+        malformed(name() + " has segment type " + std::to_string(type) +
                   (type == 0 ? " (a second core segment)"
                              : "; only 1 (DisclosedVendors), 2 (AllowedVendors) and 3 "
                                "(PublisherTC) may follow the core segment"));
         break;
       }
       if (seen_type[type]) {
-        malformed(name + " repeats the " + kNames[type] + " segment");
+        malformed(name() + " repeats the " + kNames[type] + " segment");
         break;
       }
       seen_type[type] = true;
@@ -515,6 +552,25 @@ Status Decoder::decode(std::string_view text) {
 }
 
 }  // namespace
+
+std::size_t TcVendorSet::size() const {
+  std::size_t n = 0;
+  for (const auto w : words) n += static_cast<std::size_t>(std::popcount(w));
+  return n;
+}
+
+std::vector<int> TcVendorSet::ids() const {
+  std::vector<int> out;
+  out.reserve(size());
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    for (std::uint64_t w = words[i]; w != 0;) {
+      const int lead = std::countl_zero(w);
+      out.push_back(static_cast<int>(i * 64) + lead + 1);
+      w &= ~(std::uint64_t{1} << (63 - lead));
+    }
+  }
+  return out;
+}
 
 Result<TcString> decode_tc_string(std::string_view text) {
   TcString out;

@@ -269,7 +269,8 @@ TEST_CASE("tc string: the decoded model of a real string", "[consent][tc]") {
   CHECK_FALSE(tc->vendor_consents.has(809));
   CHECK_FALSE(tc->vendor_consents.has(0));
   CHECK(tc->vendor_consents.ids().size() == tc->vendor_consents.size());
-  CHECK(tc->vendor_consents.ranges.front() == TcVendorSet::Range{1, 2});
+  REQUIRE(tc->vendor_consents.words.size() == 13);      // MaxVendorId 808; 808 itself is set
+  CHECK(tc->vendor_consents.words[0] >> 60 == 0b1101);  // vendors 1, 2, not 3, 4
   REQUIRE(tc->publisher_restrictions.size() == 20);
   const auto& first = tc->publisher_restrictions[0];
   CHECK(first.purpose_id == 1);
@@ -475,9 +476,10 @@ TEST_CASE("tc string: range sections are sorted, merged and checked", "[consent]
   w.put(0, 12);
   const auto tc = decode_tc_string(w.base64url());
   REQUIRE(tc.ok());
-  CHECK(tc->vendor_consents.ranges ==
-        std::vector<TcVendorSet::Range>{{3, 3}, {40, 51}, {700, 700}});
+  CHECK(tc->vendor_consents.ids() ==
+        std::vector<int>{3, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 700});
   CHECK(tc->vendor_consents.size() == 14);
+  CHECK(tc->vendor_consents.words.size() == 11);
 
   BitWriter backwards = core();
   backwards.put(10, 16).flag(true).put(2, 12);
@@ -519,8 +521,7 @@ TEST_CASE("tc string: publisher restrictions of one purpose and type are merged"
   CHECK(tc->publisher_restrictions[0].vendors.ids() == std::vector<int>{3});
   CHECK(tc->publisher_restrictions[1].purpose_id == 2);
   CHECK(tc->publisher_restrictions[1].type == TcRestrictionType::kNotAllowed);
-  CHECK(tc->publisher_restrictions[1].vendors.ranges ==
-        std::vector<TcVendorSet::Range>{{5, 10}, {12, 12}});
+  CHECK(tc->publisher_restrictions[1].vendors.ids() == std::vector<int>{5, 6, 7, 8, 9, 10, 12});
   CHECK(tc->publisher_restrictions[2].purpose_id == 7);
   CHECK(tc->publisher_restrictions[2].type == TcRestrictionType::kUndefined);
   CHECK(tc->publisher_restrictions[2].vendors.empty());
@@ -566,15 +567,17 @@ TEST_CASE("tc string: hostile counts cost only the bits that are there", "[conse
     REQUIRE(text.size() < limits::kMaxTcStringBytes);
     const auto tc = decode_tc_string(text);
     REQUIRE(tc.ok());
-    CHECK(tc->vendor_consents.ranges == std::vector<TcVendorSet::Range>{{1, 65535}});
     CHECK(tc->vendor_consents.size() == 65535);
-    CHECK(tc->vendor_legitimate_interests.ranges.size() == 32768);
+    REQUIRE(tc->vendor_consents.words.size() == 1024);
+    CHECK(tc->vendor_consents.words.back() == ~std::uint64_t{0} << 1);  // no vendor 65536
+    CHECK(tc->vendor_legitimate_interests.size() == 32768);
+    CHECK(tc->vendor_legitimate_interests.words[0] == 0xAAAAAAAAAAAAAAAA);
     CHECK(tc->vendor_legitimate_interests.has(65535));
     CHECK_FALSE(tc->vendor_legitimate_interests.has(65534));
     CHECK(tc->vendor_legitimate_interests.ids().size() == 32768);
     REQUIRE(tc->publisher_restrictions.size() == 256);
     for (const auto& r : tc->publisher_restrictions) {
-      CHECK(r.vendors.ranges == std::vector<TcVendorSet::Range>{{1, 65535}});
+      CHECK(r.vendors == tc->vendor_consents);
     }
   }
   SECTION("past the length limit") {
@@ -654,8 +657,10 @@ TEST_CASE("tc string: id sets", "[consent][tc]") {
   CHECK(s.has(4));
   CHECK_FALSE(s.has(0));
   CHECK_FALSE(s.has(65));
-  TcVendorSet v;
-  v.ranges = {{2, 4}, {10, 10}, {65535, 65535}};
+  TcVendorSet v;  // 2-4, 10 and 65535
+  v.words.assign(1024, 0);
+  v.words[0] = (std::uint64_t{0b0111} << 60) | (std::uint64_t{1} << 54);
+  v.words[1023] = 2;
   CHECK(v.ids() == std::vector<int>{2, 3, 4, 10, 65535});
   CHECK(v.size() == 5);
   CHECK_FALSE(v.has(1));
