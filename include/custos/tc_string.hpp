@@ -15,9 +15,9 @@
 // character outside base64url, a repeated or unknown segment, a range that
 // ends before it starts. Whatever counts the string claims, its work is
 // bounded by the length of the text (at most limits::kMaxTcStringBytes; a
-// 58 KiB string of 8,190 ranges 1-65535 decodes in about 3 ms) and its memory
-// by 8 KiB per vendor set. A real string of 300-600 characters decodes in
-// 0.5-2 µs (bench/run_tc_string.sh).
+// 58 KiB string of 8,190 ranges 1-65535 decodes in about 2 ms) and its memory
+// by 8 KiB per vendor set (2 MiB for 256 restrictions). A real string of
+// 300-600 characters decodes in about 0.4-1.2 µs (bench/run_tc_string.sh).
 //
 // Field names follow the TCF specification ("Consent string and vendor list
 // formats v2"); `custos signal decode` prints them under the names of the
@@ -89,12 +89,43 @@ enum class TcRestrictionType : std::uint8_t {
   kUndefined = 3,                  // reserved by the specification
 };
 
-// All the restrictions of one purpose and type, merged: a string may list
-// the same pair, and the same vendor, more than once.
-struct TcPublisherRestriction {
-  int purpose_id = 0;  // as encoded, 0 to 63 (TCF purposes are 1 to 11)
-  TcRestrictionType type = TcRestrictionType::kNotAllowed;
-  TcVendorSet vendors;
+// The publisher restrictions, merged: one entry per (purpose, type) pair the
+// string names (a string may name a pair, and a vendor, more than once),
+// sorted by purpose, then type. An entry may list no vendor. The vendors of
+// all entries share one pool, each entry a bitset in the layout of
+// TcVendorSet: entry i is words[i * stride, (i + 1) * stride), and stride is
+// just enough for the largest vendor id any entry lists.
+struct CUSTOS_EXPORT TcPublisherRestrictions {
+  struct Entry {
+    int purpose_id = 0;  // as encoded, 0 to 63 (TCF purposes are 1 to 11)
+    TcRestrictionType type = TcRestrictionType::kNotAllowed;
+    bool operator==(const Entry& o) const { return purpose_id == o.purpose_id && type == o.type; }
+    bool operator!=(const Entry& o) const { return !(*this == o); }
+  };
+  std::vector<Entry> entries;
+  std::size_t stride = 0;
+  std::vector<std::uint64_t> words;
+
+  std::size_t size() const { return entries.size(); }
+  bool empty() const { return entries.empty(); }
+  // Whether entry i lists `vendor`.
+  bool has(std::size_t i, int vendor) const {
+    if (vendor < 1 || i >= entries.size()) return false;
+    const auto bit = static_cast<std::size_t>(vendor - 1);
+    return (bit >> 6) < stride && ((words[i * stride + (bit >> 6)] >> (63 - (bit & 63))) & 1) != 0;
+  }
+  // The vendors entry i lists, ascending.
+  std::vector<int> vendor_ids(std::size_t i) const;
+  // The entry of (purpose, type), or size() when the string names none.
+  std::size_t find(int purpose_id, TcRestrictionType type) const;
+  // Whether the string restricts `vendor` for `purpose_id` with `type`.
+  bool restricts(int purpose_id, TcRestrictionType type, int vendor) const {
+    return has(find(purpose_id, type), vendor);
+  }
+  bool operator==(const TcPublisherRestrictions& o) const {
+    return entries == o.entries && stride == o.stride && words == o.words;
+  }
+  bool operator!=(const TcPublisherRestrictions& o) const { return !(*this == o); }
 };
 
 // The PublisherTC segment: the publisher's own purposes and custom purposes.
@@ -126,9 +157,7 @@ struct TcString {
   std::string publisher_country_code;  // two letters, e.g. "DE"
   TcVendorSet vendor_consents;
   TcVendorSet vendor_legitimate_interests;
-  // Sorted by purpose, then type; one entry per pair. An entry may list no
-  // vendor (the string said so).
-  std::vector<TcPublisherRestriction> publisher_restrictions;
+  TcPublisherRestrictions publisher_restrictions;
 
   // The other segments, when the string has them.
   std::optional<TcVendorSet> vendors_disclosed;  // DisclosedVendors

@@ -102,11 +102,11 @@ std::string tc_string_json(const TcString& tc) {
   } else {
     out.push_back('[');
     for (std::size_t i = 0; i < tc.publisher_restrictions.size(); ++i) {
-      const auto& r = tc.publisher_restrictions[i];
+      const auto& r = tc.publisher_restrictions.entries[i];
       out.append(i > 0 ? ",\n    " : "\n    ");
       out.append("{\"purposeId\": " + std::to_string(r.purpose_id) + ", \"restrictionType\": " +
                  std::to_string(static_cast<int>(r.type)) + ", \"vendorIds\": ");
-      append_ids(&out, r.vendors.ids());
+      append_ids(&out, tc.publisher_restrictions.vendor_ids(i));
       out.push_back('}');
     }
     out.append("\n  ]");

@@ -8,9 +8,10 @@
 // loop or allocate. A vendor bitfield is copied into its set 64 bits at a
 // time (the set keeps the string's bit order); range entries are read a
 // chunk at a time, the set grown once to the chunk's largest id, and each
-// range painted in. Nothing is sized by a count the string claims: a
-// bitfield only once its bits are known to be there, a set never past id
-// 65535 (8 KiB).
+// range painted in. Publisher restrictions share one pool, sized once after
+// all their ranges are read. Nothing is sized by a count the string claims:
+// a bitfield only once its bits are known to be there, a set never past id
+// 65535 (8 KiB), the pool never past 256 such sets.
 #include "custos/tc_string.hpp"
 
 #include <algorithm>
@@ -20,6 +21,10 @@
 #include <cstring>
 #include <memory>
 #include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "base/time.hpp"
 #include "custos/limits.hpp"
@@ -64,6 +69,50 @@ std::string printable(char c) {
 std::size_t decode_base64url(std::string_view text, std::uint8_t* out) {
   const std::size_t n = text.size();
   std::size_t i = 0;
+#if defined(__SSE2__)
+  // 16 characters at a time: classify and map each byte with compares, pack
+  // the 6-bit values to 12 and then 24 bits a lane, store 12 bytes. A block
+  // with any other character is left to the loops below, which find it.
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (; i + 16 <= n; i += 16) {
+    const __m128i in = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const auto between = [&](char lo, char hi) {
+      return _mm_and_si128(_mm_cmpgt_epi8(in, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                           _mm_cmplt_epi8(in, _mm_set1_epi8(static_cast<char>(hi + 1))));
+    };
+    const __m128i upper = between('A', 'Z');
+    const __m128i lower = between('a', 'z');
+    const __m128i digit = between('0', '9');
+    const __m128i dash = _mm_cmpeq_epi8(in, _mm_set1_epi8('-'));
+    const __m128i under = _mm_cmpeq_epi8(in, _mm_set1_epi8('_'));
+    const __m128i valid =
+        _mm_or_si128(_mm_or_si128(upper, lower), _mm_or_si128(_mm_or_si128(digit, dash), under));
+    if (_mm_movemask_epi8(valid) != 0xFFFF) break;
+    const __m128i offset =
+        _mm_or_si128(_mm_or_si128(_mm_and_si128(upper, _mm_set1_epi8(-'A')),
+                                  _mm_and_si128(lower, _mm_set1_epi8(static_cast<char>(26 - 'a')))),
+                     _mm_or_si128(_mm_or_si128(_mm_and_si128(digit, _mm_set1_epi8(52 - '0')),
+                                               _mm_and_si128(dash, _mm_set1_epi8(62 - '-'))),
+                                  _mm_and_si128(under, _mm_set1_epi8(63 - '_'))));
+    const __m128i v = _mm_add_epi8(in, offset);  // 0 to 63 a byte
+    // 16-bit lane k: first char << 6 | second char; 32-bit lane: 24 bits.
+    const __m128i t = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(v, _mm_set1_epi16(0x3F)), 6),
+                                   _mm_srli_epi16(v, 8));
+    const __m128i u = _mm_madd_epi16(t, _mm_set1_epi32(0x00011000));
+    const auto a0 = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_cvtsi128_si32(u)));
+    const auto a1 = static_cast<std::uint64_t>(
+        static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_srli_si128(u, 4))));
+    const auto a2 = static_cast<std::uint64_t>(
+        static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_srli_si128(u, 8))));
+    const auto a3 = static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_srli_si128(u, 12)));
+    const std::uint64_t head = __builtin_bswap64((a0 << 40) | (a1 << 16) | (a2 >> 8));
+    const std::uint32_t tail =
+        __builtin_bswap32(static_cast<std::uint32_t>((a2 & 0xFF) << 24) | a3);
+    std::memcpy(out, &head, 8);
+    std::memcpy(out + 8, &tail, 4);
+    out += 12;
+  }
+#endif
   for (; i + 4 <= n; i += 4) {
     const std::uint8_t a = kBase64Url[static_cast<unsigned char>(text[i])];
     const std::uint8_t b = kBase64Url[static_cast<unsigned char>(text[i + 1])];
@@ -138,7 +187,7 @@ TcIdSet id_set(std::uint64_t v, unsigned n) {
 
 // Adds the ids first..last (1 <= first <= last <= 65535) to the words of a
 // set, which already reach `last`.
-void paint(std::uint64_t* w, unsigned first, unsigned last) {
+[[gnu::always_inline]] inline void paint(std::uint64_t* w, unsigned first, unsigned last) {
   const std::size_t a = first - 1, b = last - 1;  // bit indexes
   if (a == b) {                                   // most entries name one vendor
     w[a >> 6] |= std::uint64_t{1} << (63 - (a & 63));
@@ -170,7 +219,7 @@ class Decoder {
   // `count` RangeEntry records, added to `set`.
   void range_entries(int count, TcVendorSet* set);
   // One RangeEntry; false when it failed (the error is recorded).
-  bool range_entry(unsigned* first, unsigned* last);
+  [[gnu::always_inline]] inline bool range_entry(unsigned* first, unsigned* last);
   void bitfield(std::size_t n, TcVendorSet* set);
 
   // Reads an n-bit field (1 <= n <= 57). On truncation records the error,
@@ -331,7 +380,11 @@ void Decoder::range_entries(int count, TcVendorSet* set) {
     }
     auto& w = set->words;
     const std::size_t need = (largest + 63) / 64;
-    if (w.size() < need) w.resize(need, 0);
+    if (w.empty()) {
+      w = std::vector<std::uint64_t>(need);
+    } else if (w.size() < need) {
+      w.resize(need, 0);
+    }
     for (int i = 0; i < k; ++i) {
       const std::uint32_t e = chunk[static_cast<std::size_t>(i)];
       paint(w.data(), e >> 16, e & 0xFFFF);
@@ -341,7 +394,7 @@ void Decoder::range_entries(int count, TcVendorSet* set) {
   entry_ = 0;
 }
 
-bool Decoder::range_entry(unsigned* first, unsigned* last) {
+inline bool Decoder::range_entry(unsigned* first, unsigned* last) {
   if (bits_.remaining() >= 33) {
     // The common case, in one read: IsARange, StartOrOnlyVendorId and
     // (maybe) EndVendorId are all there.
@@ -383,42 +436,63 @@ void Decoder::bitfield(std::size_t n, TcVendorSet* set) {
 }
 
 // NumPubRestrictions entries of PurposeId, RestrictionType, NumEntries and
-// range entries. Entries of the same purpose and type are merged into one
-// set (which de-duplicates their vendors); an entry with no vendors is kept.
+// range entries. First every range is read, tagged with its (purpose, type)
+// pair, while the pairs named and the largest vendor are noted; then the
+// pool is sized once and each range painted into its pair's bitset, which
+// merges repeated pairs and vendors. The ranges wait on the stack, or past
+// 512 of them on the heap: their number follows the bits read, never a
+// claimed count.
 void Decoder::publisher_restrictions() {
   const auto count = static_cast<int>(get(12, "NumPubRestrictions"));
   if (failed() || count == 0) return;
-  auto& out = out_.publisher_restrictions;
-  out.reserve(static_cast<std::size_t>(std::min(count, 256)));  // 256 (purpose, type) pairs
-  std::array<std::int16_t, 256> slot;  // index in `out` of each pair, -1 when not seen
-  slot.fill(-1);
-  bool sorted = true;
+  std::array<std::uint64_t, 512> near;  // key << 32 | first << 16 | last
+  std::vector<std::uint64_t> far;
+  std::size_t n = 0;
+  std::array<std::uint64_t, 4> named{};  // one bit per key (purpose * 4 + type)
+  unsigned largest = 0;
   for (int i = 1; i <= count && !failed(); ++i) {
     restriction_ = i;
     const auto purpose = static_cast<unsigned>(get(6, "PurposeId"));
     const auto type = static_cast<unsigned>(get(2, "RestrictionType"));
     const auto num_entries = static_cast<int>(get(12, "NumEntries"));
     if (failed()) break;
-    const unsigned key = purpose * 4 + type;
-    if (slot[key] < 0) {
-      if (!out.empty() && key < static_cast<unsigned>(out.back().purpose_id * 4) +
-                                    static_cast<unsigned>(out.back().type)) {
-        sorted = false;
+    const std::uint64_t key = purpose * 4 + type;
+    named[key >> 6] |= std::uint64_t{1} << (key & 63);
+    for (int e = 1; e <= num_entries; ++e) {
+      entry_ = e;
+      unsigned first, last;
+      if (!range_entry(&first, &last)) break;
+      largest = std::max(largest, last);
+      const std::uint64_t tagged = (key << 32) | (first << 16) | last;
+      if (n < near.size()) {
+        near[n] = tagged;
+      } else {
+        far.push_back(tagged);
       }
-      slot[key] = static_cast<std::int16_t>(out.size());
-      TcPublisherRestriction r;
-      r.purpose_id = static_cast<int>(purpose);
-      r.type = static_cast<TcRestrictionType>(type);
-      out.push_back(std::move(r));
+      ++n;
     }
-    range_entries(num_entries, &out[static_cast<std::size_t>(slot[key])].vendors);
+    entry_ = 0;
   }
   restriction_ = 0;
-  if (failed() || sorted) return;
-  std::sort(out.begin(), out.end(),
-            [](const TcPublisherRestriction& a, const TcPublisherRestriction& b) {
-              return a.purpose_id != b.purpose_id ? a.purpose_id < b.purpose_id : a.type < b.type;
-            });
+  if (failed()) return;
+  auto& out = out_.publisher_restrictions;
+  std::array<std::uint16_t, 256> slot;
+  out.entries.reserve(static_cast<std::size_t>(std::popcount(named[0]) + std::popcount(named[1]) +
+                                               std::popcount(named[2]) + std::popcount(named[3])));
+  for (unsigned word = 0; word < 4; ++word) {
+    for (std::uint64_t bits = named[word]; bits != 0; bits &= bits - 1) {
+      const unsigned key = word * 64 + static_cast<unsigned>(std::countr_zero(bits));
+      slot[key] = static_cast<std::uint16_t>(out.entries.size());
+      out.entries.push_back({static_cast<int>(key / 4), static_cast<TcRestrictionType>(key % 4)});
+    }
+  }
+  out.stride = (largest + 63) / 64;
+  out.words.assign(out.entries.size() * out.stride, 0);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::uint64_t t = k < near.size() ? near[k] : far[k - near.size()];
+    paint(&out.words[slot[t >> 32] * out.stride], static_cast<unsigned>(t >> 16) & 0xFFFF,
+          static_cast<unsigned>(t) & 0xFFFF);
+  }
 }
 
 void Decoder::publisher_tc() {
@@ -551,18 +625,13 @@ Status Decoder::decode(std::string_view text) {
   return Status();
 }
 
-}  // namespace
-
-std::size_t TcVendorSet::size() const {
-  std::size_t n = 0;
-  for (const auto w : words) n += static_cast<std::size_t>(std::popcount(w));
-  return n;
-}
-
-std::vector<int> TcVendorSet::ids() const {
+// The ids of a bitset in the layout of TcVendorSet, ascending.
+std::vector<int> ids_of(const std::uint64_t* words, std::size_t n) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < n; ++i) count += static_cast<std::size_t>(std::popcount(words[i]));
   std::vector<int> out;
-  out.reserve(size());
-  for (std::size_t i = 0; i < words.size(); ++i) {
+  out.reserve(count);
+  for (std::size_t i = 0; i < n; ++i) {
     for (std::uint64_t w = words[i]; w != 0;) {
       const int lead = std::countl_zero(w);
       out.push_back(static_cast<int>(i * 64) + lead + 1);
@@ -572,11 +641,38 @@ std::vector<int> TcVendorSet::ids() const {
   return out;
 }
 
+}  // namespace
+
+std::size_t TcVendorSet::size() const {
+  std::size_t n = 0;
+  for (const auto w : words) n += static_cast<std::size_t>(std::popcount(w));
+  return n;
+}
+
+std::vector<int> TcVendorSet::ids() const {
+  return ids_of(words.data(), words.size());
+}
+
+std::vector<int> TcPublisherRestrictions::vendor_ids(std::size_t i) const {
+  if (i >= entries.size()) return {};
+  return ids_of(words.data() + i * stride, stride);
+}
+
+std::size_t TcPublisherRestrictions::find(int purpose_id, TcRestrictionType type) const {
+  const auto it = std::lower_bound(
+      entries.begin(), entries.end(), Entry{purpose_id, type}, [](const Entry& a, const Entry& b) {
+        return a.purpose_id != b.purpose_id ? a.purpose_id < b.purpose_id : a.type < b.type;
+      });
+  return it != entries.end() && *it == Entry{purpose_id, type}
+             ? static_cast<std::size_t>(it - entries.begin())
+             : entries.size();
+}
+
 Result<TcString> decode_tc_string(std::string_view text) {
-  TcString out;
-  Decoder decoder(&out);
+  Result<TcString> result{TcString{}};
+  Decoder decoder(&*result);
   if (Status s = decoder.decode(text); !s.ok()) return s;
-  return out;
+  return result;
 }
 
 }  // namespace custos

@@ -271,15 +271,27 @@ TEST_CASE("tc string: the decoded model of a real string", "[consent][tc]") {
   CHECK(tc->vendor_consents.ids().size() == tc->vendor_consents.size());
   REQUIRE(tc->vendor_consents.words.size() == 13);      // MaxVendorId 808; 808 itself is set
   CHECK(tc->vendor_consents.words[0] >> 60 == 0b1101);  // vendors 1, 2, not 3, 4
-  REQUIRE(tc->publisher_restrictions.size() == 20);
-  const auto& first = tc->publisher_restrictions[0];
-  CHECK(first.purpose_id == 1);
-  CHECK(first.type == TcRestrictionType::kRequireConsent);
-  CHECK(first.vendors.ids() == std::vector<int>{7, 20, 71, 122, 140, 183});
-  const auto& last = tc->publisher_restrictions[19];
-  CHECK(last.purpose_id == 10);
-  CHECK(last.type == TcRestrictionType::kRequireLegitimateInterest);
-  CHECK(last.vendors.ids() == std::vector<int>{730});
+  const auto& restrictions = tc->publisher_restrictions;
+  REQUIRE(restrictions.size() == 20);
+  CHECK(restrictions.entries[0].purpose_id == 1);
+  CHECK(restrictions.entries[0].type == TcRestrictionType::kRequireConsent);
+  CHECK(restrictions.vendor_ids(0) == std::vector<int>{7, 20, 71, 122, 140, 183});
+  CHECK(restrictions.entries[19].purpose_id == 10);
+  CHECK(restrictions.entries[19].type == TcRestrictionType::kRequireLegitimateInterest);
+  CHECK(restrictions.vendor_ids(19) == std::vector<int>{730});
+  CHECK(restrictions.stride == 12);  // vendor 730 is the largest
+  CHECK(restrictions.words.size() == 20 * 12);
+  CHECK(restrictions.find(10, TcRestrictionType::kRequireLegitimateInterest) == 19);
+  CHECK(restrictions.find(10, TcRestrictionType::kNotAllowed) == 20);
+  CHECK(restrictions.find(11, TcRestrictionType::kRequireConsent) == 20);
+  CHECK(restrictions.restricts(3, TcRestrictionType::kRequireConsent, 71));
+  CHECK_FALSE(restrictions.restricts(3, TcRestrictionType::kRequireConsent, 72));
+  CHECK_FALSE(restrictions.restricts(3, TcRestrictionType::kRequireConsent, 730));
+  CHECK(restrictions.restricts(3, TcRestrictionType::kRequireLegitimateInterest, 730));
+  CHECK_FALSE(restrictions.restricts(3, TcRestrictionType::kNotAllowed, 71));
+  CHECK_FALSE(restrictions.restricts(3, TcRestrictionType::kRequireConsent, 0));
+  CHECK_FALSE(restrictions.restricts(3, TcRestrictionType::kRequireConsent, 65535));
+  CHECK(restrictions.vendor_ids(20).empty());
   CHECK_FALSE(tc->vendors_disclosed.has_value());
   CHECK_FALSE(tc->publisher_tc.has_value());
 }
@@ -515,16 +527,18 @@ TEST_CASE("tc string: publisher restrictions of one purpose and type are merged"
   w.put(7, 6).put(3, 2).put(0, 12);  // purpose 7, undefined type, no vendors
   const auto tc = decode_tc_string(w.base64url());
   REQUIRE(tc.ok());
-  REQUIRE(tc->publisher_restrictions.size() == 3);
-  CHECK(tc->publisher_restrictions[0].purpose_id == 1);
-  CHECK(tc->publisher_restrictions[0].type == TcRestrictionType::kRequireConsent);
-  CHECK(tc->publisher_restrictions[0].vendors.ids() == std::vector<int>{3});
-  CHECK(tc->publisher_restrictions[1].purpose_id == 2);
-  CHECK(tc->publisher_restrictions[1].type == TcRestrictionType::kNotAllowed);
-  CHECK(tc->publisher_restrictions[1].vendors.ids() == std::vector<int>{5, 6, 7, 8, 9, 10, 12});
-  CHECK(tc->publisher_restrictions[2].purpose_id == 7);
-  CHECK(tc->publisher_restrictions[2].type == TcRestrictionType::kUndefined);
-  CHECK(tc->publisher_restrictions[2].vendors.empty());
+  const auto& r = tc->publisher_restrictions;
+  REQUIRE(r.size() == 3);
+  CHECK(r.entries[0] == TcPublisherRestrictions::Entry{1, TcRestrictionType::kRequireConsent});
+  CHECK(r.vendor_ids(0) == std::vector<int>{3});
+  CHECK(r.entries[1] == TcPublisherRestrictions::Entry{2, TcRestrictionType::kNotAllowed});
+  CHECK(r.vendor_ids(1) == std::vector<int>{5, 6, 7, 8, 9, 10, 12});
+  CHECK(r.entries[2] == TcPublisherRestrictions::Entry{7, TcRestrictionType::kUndefined});
+  CHECK(r.vendor_ids(2).empty());
+  CHECK(r.stride == 1);
+  CHECK(r.words ==
+        std::vector<std::uint64_t>{std::uint64_t{1} << 61,  // 3
+                                   (std::uint64_t{0b111111} << 54) | (std::uint64_t{1} << 52), 0});
 }
 
 TEST_CASE("tc string: hostile counts cost only the bits that are there", "[consent][tc]") {
@@ -575,10 +589,15 @@ TEST_CASE("tc string: hostile counts cost only the bits that are there", "[conse
     CHECK(tc->vendor_legitimate_interests.has(65535));
     CHECK_FALSE(tc->vendor_legitimate_interests.has(65534));
     CHECK(tc->vendor_legitimate_interests.ids().size() == 32768);
-    REQUIRE(tc->publisher_restrictions.size() == 256);
-    for (const auto& r : tc->publisher_restrictions) {
-      CHECK(r.vendors == tc->vendor_consents);
+    const auto& r = tc->publisher_restrictions;
+    REQUIRE(r.size() == 256);
+    CHECK(r.stride == 1024);
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      CHECK(std::equal(r.words.begin() + static_cast<std::ptrdiff_t>(i * 1024),
+                       r.words.begin() + static_cast<std::ptrdiff_t>((i + 1) * 1024),
+                       tc->vendor_consents.words.begin()));
     }
+    CHECK(r.restricts(63, TcRestrictionType::kUndefined, 65535));
   }
   SECTION("past the length limit") {
     const auto tc = decode_tc_string(std::string(limits::kMaxTcStringBytes + 1, 'C'));

@@ -1,9 +1,10 @@
 // Fuzz target for the TC string decoder. Beyond "no crash, no hang, no
 // sanitizer report" it checks what the model promises: a decoded string is
 // version 2; its vendor sets hold ids 1-65535 and end in a non-zero word;
-// its publisher restrictions are one per (purpose, type), in order; its
-// letters are A-Z; `usable` agrees with `problems`; a refusal says why; and
-// decoding is a function of the text alone.
+// its publisher restrictions are one per (purpose, type), in order, in a
+// pool no wider than the largest vendor; its letters are A-Z; `usable`
+// agrees with `problems`; a refusal says why; and decoding is a function of
+// the text alone.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -45,15 +46,33 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_set(tc->vendor_legitimate_interests);
   if (tc->vendors_disclosed) check_set(*tc->vendors_disclosed);
   if (tc->vendors_allowed) check_set(*tc->vendors_allowed);
+  const auto& restrictions = tc->publisher_restrictions;
   int previous_key = -1;
-  for (const auto& r : tc->publisher_restrictions) {
+  for (const auto& r : restrictions.entries) {
     const int key = r.purpose_id * 4 + static_cast<int>(r.type);
     if (r.purpose_id < 0 || r.purpose_id > 63 || key <= previous_key) {
       fail("restrictions out of order or repeated");
     }
     previous_key = key;
-    check_set(r.vendors);
   }
+  if (restrictions.words.size() != restrictions.entries.size() * restrictions.stride ||
+      restrictions.stride > 1024) {
+    fail("the restriction pool does not fit its entries");
+  }
+  bool last_column = restrictions.stride == 0;
+  for (std::size_t i = 0; i < restrictions.size(); ++i) {
+    const auto& entry = restrictions.entries[i];
+    if (restrictions.find(entry.purpose_id, entry.type) != i) fail("find() misses an entry");
+    for (const int id : restrictions.vendor_ids(i)) {
+      if (id < 1 || id > 65535 || !restrictions.restricts(entry.purpose_id, entry.type, id)) {
+        fail("a restriction's vendor");
+      }
+    }
+    if (restrictions.stride > 0 && restrictions.words[(i + 1) * restrictions.stride - 1] != 0) {
+      last_column = true;
+    }
+  }
+  if (!last_column) fail("the restriction pool is wider than its largest vendor");
   if (!letters(tc->consent_language) || !letters(tc->publisher_country_code)) {
     fail("a letter outside A-Z");
   }
@@ -72,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (tc->created < 0 || tc->created >= (std::int64_t{1} << 36)) fail("a time past 36 bits");
   const auto again = custos::decode_tc_string(text);
   if (!again.ok() || again->vendor_consents != tc->vendor_consents ||
-      again->publisher_restrictions.size() != tc->publisher_restrictions.size()) {
+      again->publisher_restrictions != tc->publisher_restrictions) {
     fail("not deterministic");
   }
   return 0;
