@@ -49,8 +49,9 @@ std::string error_of(std::string_view tc) {
 // A TC string written field by field, as the IAB's own tests write theirs.
 class BitWriter {
  public:
+  // `bits` bits of value, most significant first (past 64, leading zeros).
   BitWriter& put(std::uint64_t value, int bits) {
-    for (int i = bits - 1; i >= 0; --i) bits_.push_back(((value >> i) & 1) != 0);
+    for (int i = bits - 1; i >= 0; --i) bits_.push_back(i < 64 && ((value >> i) & 1) != 0);
     return *this;
   }
   BitWriter& flag(bool b) { return put(b ? 1 : 0, 1); }
