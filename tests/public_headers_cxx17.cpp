@@ -10,6 +10,7 @@
 #include "custos/policy.hpp"
 #include "custos/request.hpp"
 #include "custos/status.hpp"
+#include "custos/tc_string.hpp"
 #include "custos/value.hpp"
 #include "custos/version.hpp"
 

@@ -84,6 +84,12 @@ inline constexpr std::size_t kMaxConsentFieldBytes = 1024;
 // a bigger file is not a key (and is not worth reading into memory).
 inline constexpr std::size_t kMaxKeyFileBytes = 1024;
 
+// Longest TC string accepted (bytes, all segments). Browsers cap a cookie at
+// 4 KiB, and real strings with many publisher restrictions stay within a
+// few KiB; decoding is linear in the length, so this cap bounds its time
+// (well under a millisecond) and memory.
+inline constexpr std::size_t kMaxTcStringBytes = 64 * 1024;
+
 }  // namespace custos::limits
 
 #endif  // CUSTOS_LIMITS_HPP

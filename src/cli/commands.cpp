@@ -56,6 +56,22 @@ const std::vector<Command>& commands() {
        "grants only. `show` prints the subject's history as JSON.\n\n"
        "Exit: 0 on success, 1 when the store or a value is bad, 2 on usage errors.\n",
        run_consent},
+      {"signal", "decode a consent signal (an IAB TCF TC string)",
+       "usage: custos signal decode TCSTRING [--format json]\n\n"
+       "Decodes an IAB TCF v2 TC string (`-` reads it from stdin) and prints it as\n"
+       "JSON, with the field names of the IAB's own libraries: the core segment, the\n"
+       "DisclosedVendors and PublisherTC segments and the legacy AllowedVendors one.\n"
+       "Id lists are sorted and de-duplicated; publisher restrictions of the same\n"
+       "purpose and type are merged. Times are UTC with deciseconds, as the string\n"
+       "keeps them: \"2020-01-26T17:01:00.0Z\". `publisherTC` is null, and\n"
+       "`vendorsDisclosed` and `vendorsAllowed` are [], when the string lacks that\n"
+       "segment. `usable` is false, and `problems` says why, when the string must not\n"
+       "decide anything: not service-specific, or a policy version below 4 in a string\n"
+       "created on or after 2023-10-01.\n\n"
+       "  --format json   the only format (the default)\n\n"
+       "Exit: 0 when the string decodes, usable or not; 1 when it does not (truncated,\n"
+       "a version other than 2, bad base64url), with the reason; 2 on usage errors.\n",
+       run_signal},
   };
   return kCommands;
 }

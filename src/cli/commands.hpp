@@ -51,5 +51,6 @@ int run_fmt(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
 int run_test(const std::vector<std::string>& args);
 int run_consent(const std::vector<std::string>& args);
+int run_signal(const std::vector<std::string>& args);
 
 }  // namespace custos::cli

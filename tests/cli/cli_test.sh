@@ -295,5 +295,60 @@ contains test-duplicate-key-in-request 'dupreq.json: the key "action" appears tw
 expect test-depth-limit 0 "$custos" test "$work/mkt.custos" "$work/okcases.json"
 contains test-depth-limit "1 passed, 0 failed" "$out"
 
+# signal decode: a TC string as JSON (exit 0 even when unusable), 1 when it
+# does not decode, 2 on usage errors. Fields checked with python3's json.
+# field JSON_TEXT EXPR: prints the value of EXPR (python, `j` is the object).
+field() { python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(json.dumps(eval(sys.argv[2])))' "$1" "$2"; }
+# equals NAME ACTUAL EXPECTED
+equals() {
+  if [ "$2" != "$3" ]; then
+    echo "FAIL $1: got $2, expected $3"; failures=$((failures + 1))
+  else
+    pass=$((pass + 1))
+  fi
+}
+tc_model=COtybn4PA_zT4KjACBENAPCIAEBAAECAAIAAAAAAAAAA
+tc_parts=COrEAV4OrXx94ACABBENAHCIAD-AAAAAAACAAxAAAAgAIAwgAgAAAAEAgQAAAAAEAYQAQAAAACAAAABAAA.IBAgAAAgAIAwgAgAAAAEAAAACA.QAagAQAgAIAwgA.cAAAAAAAITg=
+expect signal-help 0 "$custos" help signal
+contains signal-help "usage: custos signal decode TCSTRING [--format json]" "$out"
+expect signal-decode 0 "$custos" signal decode "$tc_model"
+equals signal-created "$(field "$out" 'j["created"]')" '"2020-01-26T17:01:00.0Z"'
+equals signal-last-updated "$(field "$out" 'j["lastUpdated"]')" '"2021-02-02T17:01:00.0Z"'
+equals signal-cmp "$(field "$out" '[j["cmpId"], j["cmpVersion"], j["consentLanguage"]]')" '[675, 2, "EN"]'
+equals signal-purposes "$(field "$out" 'j["purposeConsents"]')" '[2, 10]'
+equals signal-no-publisher-tc "$(field "$out" 'j["publisherTC"]')" 'null'
+equals signal-unusable "$(field "$out" '[j["usable"], len(j["problems"])]')" '[false, 1]'
+contains signal-unusable-why "not service-specific" "$out"
+expect signal-format-json 0 "$custos" signal decode "$tc_parts" --format json
+equals signal-disclosed "$(field "$out" 'j["vendorsDisclosed"]')" '[23, 37, 47, 48, 53, 65, 98, 129]'
+equals signal-allowed "$(field "$out" 'j["vendorsAllowed"]')" '[12, 23, 37, 47, 48, 53]'
+equals signal-publisher-tc "$(field "$out" 'j["publisherTC"]')" '{"pubPurposesConsent": [1], "pubPurposesLITransparency": [24], "numCustomPurposes": 2, "customPurposesConsent": [2], "customPurposesLITransparency": [1, 2]}'
+expect signal-stdin 0 "$custos" signal decode - <<<"$tc_model"
+equals signal-stdin-cmp "$(field "$out" 'j["cmpId"]')" '675'
+# The spec's own example decodes, but its policy version (2) is too old for 2025.
+expect signal-spec-example 0 "$custos" signal decode CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA.IDKQA4AAgAKAGQAygAAA.YAAAAAAAAAAA
+equals signal-spec-usable "$(field "$out" 'j["usable"]')" 'false'
+contains signal-spec-why "TcfPolicyVersion 2 is below 4" "$out"
+expect signal-truncated 1 "$custos" signal decode COtybn4PA_zT4KjACBENAPCIAEBAAECAAIAA
+contains signal-truncated "custos signal: cannot decode the TC string: truncated TC string: field MaxVendorId of the vendor consent section at bit 213 needs 16 bits, 3 remain" "$err"
+equals signal-truncated-stdout "$out" ""
+equals signal-truncated-one-line "$(printf '%s\n' "$err" | wc -l)" "1"
+expect signal-v1 1 "$custos" signal decode BOOzQoAOOzQoAAPAFSENCW-AIBA=
+contains signal-v1 "version 1 (a TCF v1.1 consent string" "$err"
+expect signal-bad-base64 1 "$custos" signal decode 'COtyb+4PA_zT4KjACBENAPCIAEBAAECAAIAAAAAAAAAA'
+contains signal-bad-base64 "bad character '+' at position 6" "$err"
+expect signal-empty 1 "$custos" signal decode ''
+contains signal-empty "empty TC string" "$err"
+expect signal-dots 1 "$custos" signal decode ...
+contains signal-dots "the string has only dots" "$err"
+expect signal-no-string 2 "$custos" signal decode
+expect signal-two-strings 2 "$custos" signal decode "$tc_model" "$tc_model"
+expect signal-no-action 2 "$custos" signal
+expect signal-bad-action 2 "$custos" signal encode "$tc_model"
+contains signal-bad-action "unknown action \`encode\`" "$err"
+expect signal-bad-format 2 "$custos" signal decode "$tc_model" --format yaml
+contains signal-bad-format "unknown format \`yaml\`" "$err"
+expect signal-unknown-option 2 "$custos" signal decode "$tc_model" --pretty
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
