@@ -19,6 +19,12 @@ bool is_valid_utf8(std::string_view text);
 // Number of code points; an invalid byte counts as one.
 std::size_t count_code_points(std::string_view text);
 
+// Columns the text takes on a terminal: combining marks and zero-width
+// characters take none, East Asian wide and fullwidth characters and emoji
+// two, others one (an invalid byte one). For aligning tables of names with
+// accents, whether written precomposed (é) or decomposed (e + U+0301).
+std::size_t display_width(std::string_view text);
+
 // Byte length of the first `n` code points (all of text when it has fewer).
 std::size_t prefix_bytes(std::string_view text, std::size_t n);
 

@@ -47,6 +47,24 @@ const std::vector<Command>& commands() {
        "failed case and what differed; the last line is `N passed, M failed`.\n\n"
        "Exit: 0 when every case passes, 1 otherwise.\n",
        run_test},
+      {"query", "run a SELECT through a guarded session",
+       "usage: custos query POLICY DB --actor ID --role R[,R...] --purpose P [options] SQL\n\n"
+       "Runs one SELECT on the SQLite file DB (opened read-only) as the actor, for the\n"
+       "purpose, and prints only what the policy lets through: rows whose subject\n"
+       "passes consent and objection, each cell plain, transformed or NULL.\n\n"
+       "  --action read|share    share when the rows leave the company (default read)\n"
+       "  --attr NAME=VALUE      an actor attribute (repeatable); VALUE is JSON when it\n"
+       "                         parses as a number, boolean or list, else text\n"
+       "  --context NAME=VALUE   a context attribute (repeatable)\n"
+       "  --consent-store FILE   the subjects' consent records\n"
+       "  --key-file FILE        pseudonym key of the hash transform\n"
+       "  --now TIME             fix the clock (RFC 3339) for retention and consent\n"
+       "  --lenient              read a column no rule grants as NULL instead of refusing\n"
+       "  --format table|json|csv  table (default), one JSON array of row objects, or CSV\n"
+       "  --audit FILE           reserved for the audit log\n\n"
+       "Exit: 0 success (rows or none); 1 bad input or an SQL error; 2 usage; 3 the\n"
+       "policy refuses the statement (the reason is on stderr).\n",
+       run_query},
       {"consent", "record or show a subject's consent",
        "usage: custos consent grant|withdraw|object --store FILE --subject ID --purpose P\n"
        "                      [--at TIME] [--expires TIME] [--source TEXT]\n"

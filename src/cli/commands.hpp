@@ -51,6 +51,7 @@ int run_fmt(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
 int run_test(const std::vector<std::string>& args);
 int run_consent(const std::vector<std::string>& args);
+int run_query(const std::vector<std::string>& args);
 int run_signal(const std::vector<std::string>& args);
 
 }  // namespace custos::cli

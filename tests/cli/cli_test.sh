@@ -350,5 +350,45 @@ expect signal-bad-format 2 "$custos" signal decode "$tc_model" --format yaml
 contains signal-bad-format "unknown format \`yaml\`" "$err"
 expect signal-unknown-option 2 "$custos" signal decode "$tc_model" --pretty
 
+# ---- custos query: guarded reads of the Chinook copy ----
+crm="$src/policy-lang/examples/crm.custos"
+cp "$src/data/Chinook_Sqlite.sqlite" "$work/chinook.db"
+chinook_sum=$(sha256sum "$work/chinook.db" | cut -c1-64)
+q() { "$custos" query "$crm" "$work/chinook.db" "$@"; }
+expect query-agent 0 q --actor a1 --role support_agent --purpose service.support \
+  --attr 'regions=["France"]' "SELECT FirstName, Email, Country FROM Customer ORDER BY CustomerId LIMIT 2"
+contains query-agent-header "FirstName  Email           Country" "$out"
+contains query-agent-row "Camille    c***@yahoo.fr   France" "$out"
+contains query-agent-count "(2 rows)" "$out"
+expect query-json 0 q --actor a1 --role support_agent --purpose service.support \
+  --attr 'regions=["Brazil"]' --format json "SELECT CustomerId, Email FROM Customer WHERE CustomerId = 1"
+contains query-json '[{"CustomerId":1,"Email":"l***@embraer.com.br"}]' "$out"
+expect query-csv 0 q --actor a1 --role support_agent --purpose service.support \
+  --attr 'regions=["Brazil"]' --format csv "SELECT FirstName, Company FROM Customer WHERE CustomerId = 1"
+contains query-csv $'FirstName,Company\nLuís,Embraer - Empresa Brasileira de Aeronáutica S.A.' "$out"
+expect query-refused 3 q --actor m1 --role marketer --purpose marketing.email "SELECT Phone FROM Customer"
+contains query-refused "Customer.Phone: denied_by_rule (category contact.phone)" "$err"
+expect query-raw-table 3 q --actor m1 --role marketer --purpose marketing.email "SELECT * FROM main.Customer"
+contains query-raw-table "main.Customer: a guarded session reads Customer only through its own view" "$err"
+expect query-write 3 q --actor m1 --role marketer --purpose marketing.email "DELETE FROM main.Genre"
+contains query-write "guarded sessions only read (SELECT)" "$err"
+expect query-ddl 3 q --actor m1 --role marketer --purpose marketing.email "CREATE TEMP VIEW Customer AS SELECT 1"
+expect query-sql-error 1 q --actor m1 --role marketer --purpose marketing.email "SELEC 1"
+contains query-sql-error "SQL error" "$err"
+expect query-two-statements 1 q --actor m1 --role marketer --purpose marketing.email "SELECT 1; SELECT 2"
+contains query-two-statements "several statements in one call" "$err"
+expect query-no-consent 0 q --actor m1 --role marketer --purpose marketing.email --format json \
+  "SELECT count(*) AS n FROM Customer"
+contains query-no-consent '[{"n":0}]' "$out"
+expect query-lenient 0 q --actor m1 --role marketer --purpose marketing.email --lenient --format csv \
+  "SELECT count(*) AS n, count(Phone) AS phones FROM Customer"
+contains query-lenient $'n,phones\n0,0' "$out"
+expect query-bad-format 2 q --actor m1 --role marketer --purpose marketing.email --format xml "SELECT 1"
+expect query-bad-action 2 q --actor m1 --role marketer --action sell --purpose marketing.email "SELECT 1"
+expect query-missing-purpose 2 q --actor m1 --role marketer "SELECT 1"
+expect query-audit-reserved 2 q --actor m1 --role marketer --purpose marketing.email --audit "$work/a.db" "SELECT 1"
+expect query-missing-db 1 "$custos" query "$crm" "$work/none.db" --actor m1 --role marketer --purpose marketing "SELECT 1"
+contains query-unchanged "$chinook_sum" "$(sha256sum "$work/chinook.db" | cut -c1-64)"
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
