@@ -32,9 +32,16 @@ custos::Request request(const char* actor, const char* role, const char* purpose
   r.subject = custos::Request::Subject{"1", {{"country", custos::Value::of_text("Brazil")}}, {}};
   for (const auto& [category, value] : kRow) r.categories.push_back(category);
   r.collected_at = kNow - 200 * 86400;  // collected 200 days ago
-  r.time = kNow;
   r.context["channel"] = custos::Value::of_text("web");
   return r;
+}
+
+// `text` padded with spaces to `width` terminal columns: counted in code
+// points, not bytes, so "Luís Gonçalves" lines up with plain ASCII names.
+std::string pad(const std::string& text, std::size_t width) {
+  std::size_t columns = 0;
+  for (unsigned char c : text) columns += (c & 0xC0) != 0x80;  // skip continuation bytes
+  return text + std::string(columns < width ? width - columns : 1, ' ');
 }
 
 void show(const custos::Engine& engine, const char* who, const custos::Request& r) {
@@ -45,10 +52,11 @@ void show(const custos::Engine& engine, const char* who, const custos::Request& 
     if (item.allowed) {
       const custos::Value shown =
           engine.apply(item.transform, custos::Value::of_text(kRow[i].second));
-      std::printf("  %-17s %-24s (%s, rule %s)\n", item.category.c_str(), shown.text.c_str(),
+      std::printf("  %s%s(%s, rule %s)\n", pad(item.category, 18).c_str(),
+                  pad(shown.is_null() ? "NULL" : shown.text, 25).c_str(),
                   item.transform.to_string().c_str(), item.rule.c_str());
     } else {
-      std::printf("  %-17s withheld: %s%s%s\n", item.category.c_str(),
+      std::printf("  %swithheld: %s%s%s\n", pad(item.category, 18).c_str(),
                   custos::reason_code(item.reason), item.rule.empty() ? "" : ", rule ",
                   item.rule.c_str());
     }
@@ -77,6 +85,7 @@ int main(int argc, char** argv) {
   custos::EngineOptions options;
   options.consent_store = store->get();
   options.pseudonym_key = *key;
+  options.clock = [] { return kNow; };  // a fixed day, so the demo reads the same every time
   const custos::Engine engine(*policy, options);
   std::printf("policy \"%s\" version %lld, %zu rules\n", (*policy)->name().c_str(),
               static_cast<long long>((*policy)->version()), (*policy)->rule_count());

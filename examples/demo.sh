@@ -26,3 +26,13 @@ cat examples/requests/support_agent.json
 echo
 echo "== 4. an app deciding reads (examples/decide.cpp) =="
 "$build/examples/custos_example_decide" policy-lang/examples/crm.custos "$work/consent.db" "$work/pseudonym.key"
+
+echo
+echo "== 5. guarded reads of the Chinook database (examples/crm/crm.cpp) =="
+"$build/examples/custos_example_crm" examples/crm/crm.custos "$build/examples/chinook.db" "$work/crm"
+
+echo
+echo "== 6. custos query: the same guard from the command line =="
+"$custos" query examples/crm/crm.custos "$build/examples/chinook.db" --actor agent-7 \
+  --role support_agent --purpose service.support --attr 'regions=["France"]' \
+  "SELECT FirstName, LastName, Email, City FROM Customer"
