@@ -361,6 +361,7 @@ class CUSTOS_NO_EXPORT Session::Impl {
   std::vector<std::vector<ColumnSummary>> summaries_;  // by view, column
   Timestamp started_ = 0;
   std::uint64_t steps_ = 0;
+  std::string secret_;  // names the views' CTEs (plan.hpp)
 };
 
 namespace {
@@ -394,6 +395,10 @@ Result<std::unique_ptr<Session>> Database::session(SessionOptions who) const {
 }
 
 Status Session::Impl::start() {
+  // The secret in the names of the views' CTEs (plan.hpp): 128 random bits.
+  std::uint8_t secret[16];
+  if (Status s = crypto::random_bytes(secret, sizeof secret); !s.ok()) return s;
+  secret_ = crypto::to_hex(secret, sizeof secret);
   auto opened = open_read_only(db.path);
   if (!opened.ok()) return opened.status();
   conn = *opened;
@@ -429,7 +434,7 @@ Status Session::Impl::refresh_plan() {
   finish_active();
   clear_cache();
   auto decider = std::make_unique<detail::RowDecider>(db.engine, request);
-  auto plan = guard::make_plan(db.schema, *decider, db.options.lenient);
+  auto plan = guard::make_plan(db.schema, *decider, db.options.lenient, secret_);
   if (!plan.ok()) return plan.status();
   sqlite3_set_authorizer(conn, nullptr, nullptr);
   std::string sql;
@@ -461,16 +466,18 @@ void Session::Impl::clear_cache() {
 int Session::Impl::authorize(int action, const char* a, const char* b, const char* c,
                              const char* d) {
   const std::string_view arg1 = a ? a : "", arg2 = b ? b : "", database = c ? c : "";
-  const std::string_view view = d ? d : "";
-  const bool in_our_view = !view.empty() && plan_.view(view) != nullptr;
+  // The FROM term the access happens under. Only the secret name of a view's
+  // CTE vouches for the session's own view: a statement may name a CTE of its
+  // own like a view, but cannot know the secret (plan.hpp).
+  const std::int32_t source = d ? plan_.source_index(d) : -1;
   switch (action) {
     case SQLITE_SELECT:
     case SQLITE_RECURSIVE:
       return SQLITE_OK;
     case SQLITE_READ: {
-      if (in_our_view) {
+      if (source >= 0) {
         if (guard::same_name(database, "main")) {
-          if (collecting_) collecting_->add_table(plan_.view_index(view));
+          if (collecting_) collecting_->add_table(source);
           return SQLITE_OK;
         }
         break;
@@ -504,7 +511,7 @@ int Session::Impl::authorize(int action, const char* a, const char* b, const cha
     }
     case SQLITE_FUNCTION:
       if (arg2.substr(0, 7) == "custos_") {
-        if (in_our_view) return SQLITE_OK;
+        if (source >= 0) return SQLITE_OK;
         refusal_ = std::string(arg2) + "(): the guard's own functions cannot be called directly";
         return SQLITE_DENY;
       }
@@ -853,6 +860,11 @@ Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<V
     if (!sqlite3_stmt_readonly(fresh.stmt)) {
       sqlite3_finalize(fresh.stmt);
       return refused(sql, StatusCode::kRefused, "guarded sessions only read (SELECT)");
+    }
+    // EXPLAIN would show the session's views, secret CTE names included.
+    if (sqlite3_stmt_isexplain(fresh.stmt) != 0) {
+      sqlite3_finalize(fresh.stmt);
+      return refused(sql, StatusCode::kRefused, "guarded sessions run no EXPLAIN");
     }
     for (int i = 0; i < sqlite3_column_count(fresh.stmt); ++i) {
       const char* name = sqlite3_column_name(fresh.stmt, i);
