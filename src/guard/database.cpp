@@ -845,11 +845,13 @@ Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<V
       }
       return refused(sql, StatusCode::kInvalidArgument, "SQL error: " + message);
     }
-    // One statement per call: whatever follows must be only blanks and comments.
+    // One statement per call: whatever follows must be only blanks and
+    // comments. A tail that fails to prepare (a refused read, a syntax
+    // error) is a second statement too, not something to ignore.
     if (tail && *tail) {
       sqlite3_stmt* next = nullptr;
-      sqlite3_prepare_v2(conn, tail, -1, &next, nullptr);
-      const bool more = next != nullptr;
+      const int next_rc = sqlite3_prepare_v2(conn, tail, -1, &next, nullptr);
+      const bool more = next_rc != SQLITE_OK || next != nullptr;
       sqlite3_finalize(next);
       if (more) {
         sqlite3_finalize(fresh.stmt);
