@@ -496,8 +496,11 @@ int Session::Impl::authorize(int action, const char* a, const char* b, const cha
           return SQLITE_OK;  // a view column that is not a table column (none yet)
         }
       }
+      const guard::DbTable* app_view = d ? db.schema.table(d) : nullptr;
       if (is_schema_table(arg1)) {
         refusal_ = std::string(arg1) + ": the schema tables cannot be read in a guarded session";
+      } else if (app_view && app_view->is_view && guard::same_name(database, "main")) {
+        refusal_ = app_view->name + ": app-defined views cannot be read in a guarded session";
       } else if (guard::same_name(database, "main") && plan_.view(arg1)) {
         refusal_ = "main." + std::string(arg1) + ": a guarded session reads " + std::string(arg1) +
                    " only through its own view (write " + std::string(arg1) + ", not main." +
@@ -525,6 +528,17 @@ int Session::Impl::authorize(int action, const char* a, const char* b, const cha
     case SQLITE_DETACH:
       refusal_ = "ATTACH and DETACH are refused in a guarded session";
       return SQLITE_DENY;
+    case SQLITE_UPDATE:
+      // SQLite sets up a virtual table (dbstat, json_each, pragma_table_info,
+      // sqlite_stmt...) through an UPDATE of the schema table; a statement's
+      // own UPDATE of it fails before the authorizer is asked.
+      if (is_schema_table(arg1)) {
+        refusal_ =
+            "virtual tables and table-valued functions (dbstat, json_each, pragma_..., "
+            "sqlite_stmt) cannot be read in a guarded session";
+        return SQLITE_DENY;
+      }
+      break;
     default:
       break;
   }
