@@ -125,6 +125,32 @@ TEST_CASE("bypass: schema-qualified and quoted names of a bound table", "[bypass
   CHECK(w.file_unchanged());
 }
 
+TEST_CASE("bypass: names that are not what they seem", "[bypass]") {
+  GuardWorld w("bypass-lookalikes");
+  auto s = w.session("marketer", "marketing");
+  // A double-quoted name no view has is a string literal in SQLite: the
+  // text 'Password', never the column.
+  CHECK(read(*s, "SELECT \"Password\", \"Notes\" FROM Customer WHERE \"Notes\" = 'Notes'") ==
+        Table{{"Password", "Notes"}, {"Password", "Notes"}, {"Password", "Notes"}});
+  // The table's index is not the view's; a view is not a function.
+  refused(*s, "SELECT FirstName FROM Customer INDEXED BY customer_country",
+          StatusCode::kInvalidArgument, "SQL error: no such index: customer_country");
+  CHECK(read(*s, "SELECT FirstName FROM Customer NOT INDEXED WHERE CustomerId IN (1, 5)") ==
+        Table{{"Ada"}});
+  refused(*s, "SELECT * FROM Customer(1)", StatusCode::kInvalidArgument,
+          "SQL error: 'Customer' is not a function");
+  // The views' own aliases name nothing outside them...
+  refused(*s, "SELECT custos_t.FirstName FROM Customer", StatusCode::kInvalidArgument,
+          "SQL error: no such column: custos_t.FirstName");
+  refused(*s, "SELECT FirstName FROM Customer WHERE custos_j0.CustomerId = 5",
+          StatusCode::kInvalidArgument, "SQL error: no such column: custos_j0.CustomerId");
+  // ... and reusing them as a statement's aliases reaches only the view.
+  CHECK(
+      read(*s, "SELECT FirstName FROM Customer AS custos_t WHERE custos_t.CustomerId IN (1, 6)") ==
+      Table{{"Ada"}});
+  CHECK(w.file_unchanged());
+}
+
 TEST_CASE("bypass: the unbound table and the public table, by every name", "[bypass]") {
   GuardWorld w("bypass-unbound");
   auto s = w.session("marketer", "marketing");
@@ -165,6 +191,16 @@ TEST_CASE("bypass: subqueries, compounds and joins that reach a raw table", "[by
   refused(*s,
           "SELECT c.FirstName, m.Password FROM Customer c LEFT JOIN main.Customer m ON "
           "m.CustomerId = c.CustomerId",
+          kMainCustomer);
+  // Row counts of raw tables, with no column read: SQLite still asks.
+  refused(*s, "SELECT FirstName, (SELECT count(*) FROM Secret) FROM Customer",
+          "Secret: not readable in a guarded session");
+  refused(*s, "SELECT FirstName FROM Customer WHERE EXISTS (SELECT 1 FROM Secret)",
+          "Secret: not readable in a guarded session");
+  refused(*s, "SELECT count(*) FROM Customer, main.Customer", kMainCustomer);
+  refused(*s,
+          "SELECT * FROM (SELECT DISTINCT FirstName FROM Customer) WHERE (SELECT count(*) FROM "
+          "main.Customer) > 0",
           kMainCustomer);
   // What the views allow, through the same shapes.
   CHECK(read(*s, "SELECT * FROM (SELECT FirstName, Email FROM Customer) ORDER BY 1") ==
@@ -446,6 +482,12 @@ TEST_CASE("bypass: error oracles on hidden and withheld values stay silent", "[b
   CHECK(read(*s,
              "SELECT count(*) FROM Customer WHERE CustomerId = 5 AND "
              "abs(-9223372036854775808 + Age - Age)") == Table{{"0"}});
+  // Errors that quote a value quote only visible ones.
+  fails(*s, "SELECT json_extract('{}', '$' || FirstName || '#') FROM Customer",
+        "SQL error: JSON path error near 'Ada#'");
+  CHECK(
+      read(*s, "SELECT json_extract('{}', '$' || Email || '#') FROM Customer WHERE CustomerId = 5")
+          .empty());
   // Division by zero is NULL in SQLite, for visible and hidden rows alike.
   CHECK(read(*s, "SELECT FirstName, 1 / (Age - 17) FROM Customer WHERE Age < 40 ORDER BY 1") ==
         Table{{"Ada", "0"}, {"Bruno", "NULL"}});
@@ -617,6 +659,10 @@ TEST_CASE("bypass (open): an OR branch reads a hidden row's public column",
   CHECK(read(*s,
              "SELECT count(*) FROM Customer WHERE CustomerId = 1 OR (CustomerId = 6 AND CASE "
              "WHEN Age = 60 THEN abs(-9223372036854775808) ELSE 0 END)") == Table{{"1"}});
+  // A JSON path error even quotes the value: "JSON path error near '60#'".
+  CHECK(read(*s,
+             "SELECT count(*) FROM Customer WHERE CustomerId = 1 OR (CustomerId = 6 AND "
+             "json_extract('{}', '$' || Age || '#'))") == Table{{"1"}});
   CHECK(w.file_unchanged());
 }
 
