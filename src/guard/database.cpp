@@ -361,6 +361,7 @@ class CUSTOS_NO_EXPORT Session::Impl {
   std::vector<std::vector<ColumnSummary>> summaries_;  // by view, column
   Timestamp started_ = 0;
   std::uint64_t steps_ = 0;
+  std::string secret_;  // names the views' CTEs (plan.hpp)
 };
 
 namespace {
@@ -394,6 +395,10 @@ Result<std::unique_ptr<Session>> Database::session(SessionOptions who) const {
 }
 
 Status Session::Impl::start() {
+  // The secret in the names of the views' CTEs (plan.hpp): 128 random bits.
+  std::uint8_t secret[16];
+  if (Status s = crypto::random_bytes(secret, sizeof secret); !s.ok()) return s;
+  secret_ = crypto::to_hex(secret, sizeof secret);
   auto opened = open_read_only(db.path);
   if (!opened.ok()) return opened.status();
   conn = *opened;
@@ -429,7 +434,7 @@ Status Session::Impl::refresh_plan() {
   finish_active();
   clear_cache();
   auto decider = std::make_unique<detail::RowDecider>(db.engine, request);
-  auto plan = guard::make_plan(db.schema, *decider, db.options.lenient);
+  auto plan = guard::make_plan(db.schema, *decider, db.options.lenient, secret_);
   if (!plan.ok()) return plan.status();
   sqlite3_set_authorizer(conn, nullptr, nullptr);
   std::string sql;
@@ -461,16 +466,18 @@ void Session::Impl::clear_cache() {
 int Session::Impl::authorize(int action, const char* a, const char* b, const char* c,
                              const char* d) {
   const std::string_view arg1 = a ? a : "", arg2 = b ? b : "", database = c ? c : "";
-  const std::string_view view = d ? d : "";
-  const bool in_our_view = !view.empty() && plan_.view(view) != nullptr;
+  // The FROM term the access happens under. Only the secret name of a view's
+  // CTE vouches for the session's own view: a statement may name a CTE of its
+  // own like a view, but cannot know the secret (plan.hpp).
+  const std::int32_t source = d ? plan_.source_index(d) : -1;
   switch (action) {
     case SQLITE_SELECT:
     case SQLITE_RECURSIVE:
       return SQLITE_OK;
     case SQLITE_READ: {
-      if (in_our_view) {
+      if (source >= 0) {
         if (guard::same_name(database, "main")) {
-          if (collecting_) collecting_->add_table(plan_.view_index(view));
+          if (collecting_) collecting_->add_table(source);
           return SQLITE_OK;
         }
         break;
@@ -489,8 +496,11 @@ int Session::Impl::authorize(int action, const char* a, const char* b, const cha
           return SQLITE_OK;  // a view column that is not a table column (none yet)
         }
       }
+      const guard::DbTable* app_view = d ? db.schema.table(d) : nullptr;
       if (is_schema_table(arg1)) {
         refusal_ = std::string(arg1) + ": the schema tables cannot be read in a guarded session";
+      } else if (app_view && app_view->is_view && guard::same_name(database, "main")) {
+        refusal_ = app_view->name + ": app-defined views cannot be read in a guarded session";
       } else if (guard::same_name(database, "main") && plan_.view(arg1)) {
         refusal_ = "main." + std::string(arg1) + ": a guarded session reads " + std::string(arg1) +
                    " only through its own view (write " + std::string(arg1) + ", not main." +
@@ -504,7 +514,7 @@ int Session::Impl::authorize(int action, const char* a, const char* b, const cha
     }
     case SQLITE_FUNCTION:
       if (arg2.substr(0, 7) == "custos_") {
-        if (in_our_view) return SQLITE_OK;
+        if (source >= 0) return SQLITE_OK;
         refusal_ = std::string(arg2) + "(): the guard's own functions cannot be called directly";
         return SQLITE_DENY;
       }
@@ -518,6 +528,17 @@ int Session::Impl::authorize(int action, const char* a, const char* b, const cha
     case SQLITE_DETACH:
       refusal_ = "ATTACH and DETACH are refused in a guarded session";
       return SQLITE_DENY;
+    case SQLITE_UPDATE:
+      // SQLite sets up a virtual table (dbstat, json_each, pragma_table_info,
+      // sqlite_stmt...) through an UPDATE of the schema table; a statement's
+      // own UPDATE of it fails before the authorizer is asked.
+      if (is_schema_table(arg1)) {
+        refusal_ =
+            "virtual tables and table-valued functions (dbstat, json_each, pragma_..., "
+            "sqlite_stmt) cannot be read in a guarded session";
+        return SQLITE_DENY;
+      }
+      break;
     default:
       break;
   }
@@ -838,11 +859,13 @@ Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<V
       }
       return refused(sql, StatusCode::kInvalidArgument, "SQL error: " + message);
     }
-    // One statement per call: whatever follows must be only blanks and comments.
+    // One statement per call: whatever follows must be only blanks and
+    // comments. A tail that fails to prepare (a refused read, a syntax
+    // error) is a second statement too, not something to ignore.
     if (tail && *tail) {
       sqlite3_stmt* next = nullptr;
-      sqlite3_prepare_v2(conn, tail, -1, &next, nullptr);
-      const bool more = next != nullptr;
+      const int next_rc = sqlite3_prepare_v2(conn, tail, -1, &next, nullptr);
+      const bool more = next_rc != SQLITE_OK || next != nullptr;
       sqlite3_finalize(next);
       if (more) {
         sqlite3_finalize(fresh.stmt);
@@ -853,6 +876,11 @@ Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<V
     if (!sqlite3_stmt_readonly(fresh.stmt)) {
       sqlite3_finalize(fresh.stmt);
       return refused(sql, StatusCode::kRefused, "guarded sessions only read (SELECT)");
+    }
+    // EXPLAIN would show the session's views, secret CTE names included.
+    if (sqlite3_stmt_isexplain(fresh.stmt) != 0) {
+      sqlite3_finalize(fresh.stmt);
+      return refused(sql, StatusCode::kRefused, "guarded sessions run no EXPLAIN");
     }
     for (int i = 0; i < sqlite3_column_count(fresh.stmt); ++i) {
       const char* name = sqlite3_column_name(fresh.stmt, i);

@@ -88,14 +88,23 @@ class References {
   std::vector<Join> joins_;
 };
 
+// The view's SQL: its body inside a CTE named `source`, so that SQLite
+// names that secret to the authorizer for every read and function call of
+// the body (plan.hpp).
+std::string view_sql(const PlannedTable& t, const std::string& body) {
+  return "CREATE TEMP VIEW " + quote_name(t.name) + " AS WITH " + quote_name(t.source) + " AS (" +
+         body + ") SELECT * FROM " + quote_name(t.source);
+}
+
 Result<PlannedTable> plan_table(const DbSchema& schema, const DbTable& db,
                                 const detail::CompiledTable& compiled,
-                                const detail::RowDecider& decider, std::size_t index,
-                                bool lenient) {
+                                const detail::RowDecider& decider, std::size_t index, bool lenient,
+                                const std::string& secret) {
   const ResolvedTable& binding = compiled.binding;
   const detail::CompiledPolicy& cp = decider.compiled();
   PlannedTable out;
   out.name = db.name;
+  out.source = "custos_" + secret + "_" + std::to_string(index);
   out.is_public = binding.is_public;
   std::string select;
   const auto add_item = [&select](const std::string& item) {
@@ -107,7 +116,7 @@ Result<PlannedTable> plan_table(const DbSchema& schema, const DbTable& db,
       out.columns.push_back({c, PlannedColumn::Kind::kPublic, -1, "", {}});
       add_item("custos_t." + quote_name(c) + " AS " + quote_name(c));
     }
-    out.view_sql = "CREATE TEMP VIEW " + quote_name(db.name) + " AS SELECT " + select + from;
+    out.view_sql = view_sql(out, "SELECT " + select + from);
     return out;
   }
 
@@ -173,12 +182,11 @@ Result<PlannedTable> plan_table(const DbSchema& schema, const DbTable& db,
   }
   if (select.empty()) {
     // Nothing this session may read: a view with no rows.
-    out.view_sql = "CREATE TEMP VIEW " + quote_name(db.name) +
-                   " AS SELECT NULL AS custos_nothing_readable" + from + " WHERE 0";
+    out.view_sql = view_sql(out, "SELECT NULL AS custos_nothing_readable" + from + " WHERE 0");
     return out;
   }
-  out.view_sql = "CREATE TEMP VIEW " + quote_name(db.name) + " AS SELECT " + select + from +
-                 refs.joins() + " WHERE custos_row(" + table_arg + ", " + args + ")";
+  out.view_sql = view_sql(out, "SELECT " + select + from + refs.joins() + " WHERE custos_row(" +
+                                   table_arg + ", " + args + ")");
   return out;
 }
 
@@ -198,16 +206,24 @@ std::int32_t Plan::view_index(std::string_view name) const {
   return -1;
 }
 
+std::int32_t Plan::source_index(std::string_view name) const {
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    if (tables[i].source == name) return static_cast<std::int32_t>(i);
+  }
+  return -1;
+}
+
 }  // namespace custos::guard
 
 namespace custos::guard {
 
-Result<Plan> make_plan(const DbSchema& schema, const detail::RowDecider& decider, bool lenient) {
+Result<Plan> make_plan(const DbSchema& schema, const detail::RowDecider& decider, bool lenient,
+                       const std::string& secret) {
   Plan plan;
   for (const auto& compiled : decider.compiled().tables) {
     const DbTable* db = schema.table(compiled.binding.name);
     if (!db || db->is_view) continue;
-    auto table = plan_table(schema, *db, compiled, decider, plan.tables.size(), lenient);
+    auto table = plan_table(schema, *db, compiled, decider, plan.tables.size(), lenient, secret);
     if (!table.ok()) return table.status();
     plan.tables.push_back(std::move(*table));
   }

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -139,7 +140,8 @@ struct GuardWorld {
   std::unique_ptr<Database> database;
 
   explicit GuardWorld(const std::string& name, bool lenient = false,
-                      const std::string& policy = kGuardPolicy) {
+                      const std::string& policy = kGuardPolicy,
+                      std::uint64_t max_statement_steps = DatabaseOptions{}.max_statement_steps) {
     dir = (std::filesystem::temp_directory_path() /
            ("custos-guard-" + name + "-" + std::to_string(::getpid())))
               .string();
@@ -167,6 +169,7 @@ struct GuardWorld {
     DatabaseOptions db_options;
     db_options.lenient = lenient;
     db_options.audit = &sink;
+    db_options.max_statement_steps = max_statement_steps;
     auto opened = Database::open(db_path, *engine, db_options);
     INFO(opened.status().message());
     REQUIRE(opened.ok());
