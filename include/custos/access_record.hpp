@@ -57,7 +57,8 @@ struct AccessRecord {
   std::string sql;          // as the caller wrote it (parameters are bound apart)
   std::string fingerprint;  // first 16 hex digits of the SHA-256 of `sql`
   std::uint64_t rows = 0;   // rows returned
-  // Sorted, unique ids of the subjects whose rows the statement read.
+  // Unique ids of the subjects whose rows the statement read: decimal ids in
+  // numeric order, then the others in byte order.
   std::vector<std::string> subjects;
   bool refused = false;
   std::string refusal;  // why, for a refused statement

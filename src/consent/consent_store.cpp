@@ -267,6 +267,34 @@ bool parse_consent_state(const std::string& name, ConsentState* state) {
   return true;
 }
 
+namespace {
+
+// Subject ids are mostly decimal integers, and a guarded scan visits them in
+// table order. Hashing such an id to its value keeps neighbouring subjects
+// in neighbouring buckets, so a scan of a million customers walks the cache
+// in order instead of missing it on every row; other ids hash as strings.
+// Transparent: lookups take a string_view without building a string.
+struct SubjectHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const {
+    if (!s.empty() && s.size() <= 18 && (s.size() == 1 || s[0] != '0')) {
+      std::size_t value = 0;
+      bool digits = true;
+      for (char c : s) {
+        if (c < '0' || c > '9') {
+          digits = false;
+          break;
+        }
+        value = value * 10 + static_cast<std::size_t>(c - '0');
+      }
+      if (digits) return value;
+    }
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+}  // namespace
+
 struct CUSTOS_NO_EXPORT ConsentStore::Impl {
   sqlite3* db = nullptr;
   std::string path;
@@ -282,7 +310,12 @@ struct CUSTOS_NO_EXPORT ConsentStore::Impl {
   // then update the cache".
   mutable std::mutex db_mutex;
   mutable std::shared_mutex cache_mutex;
-  mutable std::unordered_map<std::string, std::shared_ptr<const std::vector<ConsentRecord>>> cache;
+  mutable std::unordered_map<std::string, std::shared_ptr<const std::vector<ConsentRecord>>,
+                             SubjectHash, std::equal_to<>>
+      cache;
+  // Shared by every cached subject without records (most of them).
+  const std::shared_ptr<const std::vector<ConsentRecord>> no_records =
+      std::make_shared<const std::vector<ConsentRecord>>();
 
   ~Impl() {
     sqlite3_finalize(load_stmt);
@@ -541,19 +574,20 @@ Result<std::vector<ConsentRecord>> ConsentStore::history(std::string_view subjec
 
 Result<std::shared_ptr<const std::vector<ConsentRecord>>> ConsentStore::records(
     std::string_view subject) const {
-  const std::string key(subject);
   {
     std::shared_lock<std::shared_mutex> lock(impl_->cache_mutex);
-    const auto it = impl_->cache.find(key);
+    const auto it = impl_->cache.find(subject);
     if (it != impl_->cache.end()) return it->second;
   }
   std::lock_guard<std::mutex> db_lock(impl_->db_mutex);
   auto loaded = impl_->load(subject);
   if (!loaded.ok()) return loaded.status();
-  auto snapshot = std::make_shared<const std::vector<ConsentRecord>>(std::move(*loaded));
+  auto snapshot = loaded->empty()
+                      ? impl_->no_records
+                      : std::make_shared<const std::vector<ConsentRecord>>(std::move(*loaded));
   std::unique_lock<std::shared_mutex> lock(impl_->cache_mutex);
   if (impl_->cache.size() >= impl_->options.cache_subjects) impl_->cache.clear();
-  impl_->cache[key] = snapshot;
+  impl_->cache[std::string(subject)] = snapshot;
   return std::shared_ptr<const std::vector<ConsentRecord>>(snapshot);
 }
 

@@ -1,5 +1,7 @@
 #include "engine/row_decider.hpp"
 
+#include <algorithm>
+
 #include "custos/consent.hpp"
 #include "engine/transform.hpp"
 
@@ -37,6 +39,30 @@ RowDecider::RowDecider(const Engine& engine, const Request& request)
 
 void RowDecider::begin_statement() {
   rr_.now = request_.time && options_.trust_request_time ? *request_.time : options_.clock();
+  std::fill(by_consent_known_.begin(), by_consent_known_.end(), 0);  // `now` may have moved
+}
+
+bool RowDecider::consent_only(std::int32_t category) {
+  const auto c = static_cast<std::size_t>(category);
+  if (consent_only_.empty()) {
+    consent_only_.assign(cp_.category_names.size(), -1);
+    by_consent_.resize(cp_.category_names.size());
+    by_consent_known_.assign(cp_.category_names.size(), 0);
+  }
+  if (consent_only_[c] < 0) {
+    bool only = !rr_.malformed && rr_.purpose >= 0;
+    const auto purpose = static_cast<std::uint32_t>(rr_.purpose);
+    for (std::uint32_t leaf : cp_.leaves_of[c]) {
+      if (!only) break;
+      if (cp_.retention_for(purpose, leaf) >= 0) only = false;
+      const CellRange cell = cp_.cell(rr_.action, purpose, leaf);
+      for (std::uint32_t i = cell.begin; i < cell.end && only; ++i) {
+        only = cp_.rules[cp_.entries[i].rule].condition < 0;
+      }
+    }
+    consent_only_[c] = only ? 1 : 0;
+  }
+  return consent_only_[c] == 1;
 }
 
 Verdict RowDecider::possible(std::int32_t category) const {
@@ -108,7 +134,16 @@ bool RowDecider::purpose_consent_passes() const {
 
 Verdict RowDecider::decide(std::int32_t category) {
   Source source{&slots_};
-  return decide_item(cp_, rr_, category, source, scratch_, memo_, nullptr);
+  if (category < 0 || !consent_only(category)) {
+    return decide_item(cp_, rr_, category, source, scratch_, memo_, nullptr);
+  }
+  const auto c = static_cast<std::size_t>(category);
+  const unsigned state = rr_.consent_failed ? 4u : static_cast<unsigned>(rr_.consent);
+  if (!(by_consent_known_[c] & (1u << state))) {
+    by_consent_[c][state] = decide_item(cp_, rr_, category, source, scratch_, memo_, nullptr);
+    by_consent_known_[c] = static_cast<std::uint8_t>(by_consent_known_[c] | (1u << state));
+  }
+  return by_consent_[c][state];
 }
 
 Value RowDecider::apply(const Verdict& verdict, const Value& value) const {

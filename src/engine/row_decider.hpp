@@ -9,6 +9,7 @@
 // consent, the collection time, and conditions on subject attributes.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -58,6 +59,8 @@ class RowDecider {
   Verdict decide(std::int32_t category);
   // The value of an allowed cell, transformed as the verdict says.
   Value apply(const Verdict& verdict, const Value& value) const;
+  // The `hash` transform's key, prepared; null when the engine has none.
+  const crypto::HmacSha256* hasher() const { return hasher_; }
 
  private:
   struct Source {
@@ -81,6 +84,14 @@ class RowDecider {
   ConditionMemo memo_;
   std::vector<RtValue> scratch_;
   std::vector<ResolvedConsent> consent_;
+  // Categories whose verdict depends on the row only through the subject's
+  // consent (no conditions, no retention): decided once per consent state
+  // and statement, not once per row. By category: -1 not yet known, 0
+  // varies per row, 1 consent only; then the verdicts by consent state.
+  bool consent_only(std::int32_t category);
+  std::vector<std::int8_t> consent_only_;
+  std::vector<std::array<Verdict, 5>> by_consent_;
+  std::vector<std::uint8_t> by_consent_known_;
 };
 
 }  // namespace custos::detail

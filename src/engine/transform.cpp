@@ -77,9 +77,19 @@ Value round_value(const Value& v, std::int64_t n) {
 
 }  // namespace
 
-std::string pseudonym(const crypto::HmacSha256& hasher, std::string_view text) {
+void pseudonym_into(const crypto::HmacSha256& hasher, std::string_view text, char out[16]) {
+  static constexpr char kDigits[] = "0123456789abcdef";
   const auto mac = hasher.mac(text);
-  return crypto::to_hex(mac.data(), 8);  // 16 hex characters
+  for (int i = 0; i < 8; ++i) {  // the first 8 bytes as 16 lowercase hex characters
+    out[2 * i] = kDigits[mac[static_cast<std::size_t>(i)] >> 4];
+    out[2 * i + 1] = kDigits[mac[static_cast<std::size_t>(i)] & 15];
+  }
+}
+
+std::string pseudonym(const crypto::HmacSha256& hasher, std::string_view text) {
+  char out[16];
+  pseudonym_into(hasher, text, out);
+  return std::string(out, sizeof out);
 }
 
 std::string pseudonym(std::string_view key, std::string_view text) {

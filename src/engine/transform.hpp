@@ -27,6 +27,9 @@ Value apply_transform(const Transform& transform, const Value& value,
 // The pieces, for tests and the SQLite functions of the guard.
 std::string pseudonym(std::string_view key, std::string_view text);  // 16 hex chars
 std::string pseudonym(const crypto::HmacSha256& hasher, std::string_view text);
+// The same 16 characters, written to `out` without allocating (the guard's
+// per-cell path).
+void pseudonym_into(const crypto::HmacSha256& hasher, std::string_view text, char out[16]);
 std::string mask_text(std::string_view text);
 std::string truncate_text(std::string_view text, std::int64_t code_points);
 

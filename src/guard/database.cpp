@@ -14,6 +14,7 @@
 #include "custos/database.hpp"
 #include "custos/limits.hpp"
 #include "engine/row_decider.hpp"
+#include "engine/transform.hpp"
 #include "guard/plan.hpp"
 #include "guard/schema.hpp"
 
@@ -156,6 +157,15 @@ bool is_schema_table(std::string_view name) {
     if (guard::same_name(name, t)) return true;
   }
   return false;
+}
+
+// A canonical decimal integer: digits, no leading zero (but "0").
+bool is_decimal(const std::string& s) {
+  if (s.empty() || (s.size() > 1 && s[0] == '0')) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
 }
 
 std::string fingerprint_of(std::string_view sql) {
@@ -332,9 +342,16 @@ class CUSTOS_NO_EXPORT Session::Impl {
   RowsImpl* active = nullptr;
 
  private:
+  // One argument of the row's key, as SQLite passed it.
+  struct KeyPart {
+    int type = SQLITE_NULL;
+    std::int64_t integer = 0;
+    double real = 0;
+    std::string bytes;
+  };
   // The decision state of the row the SQL functions last saw.
   struct RowState {
-    std::string key;  // table, subject, collected, attributes: as bytes
+    std::vector<KeyPart> key;  // subject, collected, attributes
     std::int32_t table = -1;
     std::string subject;
     bool ok = false;
@@ -345,6 +362,8 @@ class CUSTOS_NO_EXPORT Session::Impl {
   Status refresh_plan();
   void clear_cache();
   RowState& row_for(std::int32_t table, int argc, sqlite3_value** argv);
+  bool same_key(int argc, sqlite3_value** argv) const;
+  void set_key(int argc, sqlite3_value** argv);
   const detail::Verdict& verdict(RowState& row, std::int32_t column);
   Status refused(const std::string& sql, StatusCode code, const std::string& why);
   AccessRecord record_base(const std::string& sql) const;
@@ -356,7 +375,6 @@ class CUSTOS_NO_EXPORT Session::Impl {
   StatementInfo* collecting_ = nullptr;  // where the authorizer notes reads
   std::string refusal_;                  // why the authorizer refused
   RowState row_;
-  std::string key_;
   std::vector<std::string> subjects_;
   std::vector<std::vector<ColumnSummary>> summaries_;  // by view, column
   Timestamp started_ = 0;
@@ -555,28 +573,12 @@ int Session::Impl::progress() {
 
 Session::Impl::RowState& Session::Impl::row_for(std::int32_t table, int argc,
                                                 sqlite3_value** argv) {
-  // The row's key: the same subject, time and attributes decide alike.
-  key_.assign(reinterpret_cast<const char*>(&table), sizeof table);
-  for (int i = 0; i < argc; ++i) {
-    const int type = sqlite3_value_type(argv[i]);
-    key_ += static_cast<char>(type);
-    if (type == SQLITE_INTEGER) {
-      const std::int64_t v = sqlite3_value_int64(argv[i]);
-      key_.append(reinterpret_cast<const char*>(&v), sizeof v);
-    } else if (type == SQLITE_FLOAT) {
-      const double v = sqlite3_value_double(argv[i]);
-      key_.append(reinterpret_cast<const char*>(&v), sizeof v);
-    } else if (type != SQLITE_NULL) {
-      const auto* p = static_cast<const char*>(sqlite3_value_blob(argv[i]));
-      const int n = sqlite3_value_bytes(argv[i]);
-      key_.append(reinterpret_cast<const char*>(&n), sizeof n);
-      if (p) key_.append(p, static_cast<std::size_t>(n));
-    }
-  }
-  if (row_.table == table && row_.key == key_) return row_;
-
+  // The row's key: the same subject, time and attributes decide alike. Most
+  // calls are for the row just decided (each cell of it), so compare the
+  // arguments with the last row's first, without building anything.
+  if (row_.table == table && same_key(argc, argv)) return row_;
+  set_key(argc, argv);
   const PlannedTable& t = plan_.tables[static_cast<std::size_t>(table)];
-  row_.key = key_;
   row_.table = table;
   row_.subject.clear();
   if (argc > 0) {
@@ -636,6 +638,47 @@ Session::Impl::RowState& Session::Impl::row_for(std::int32_t table, int argc,
   return row_;
 }
 
+bool Session::Impl::same_key(int argc, sqlite3_value** argv) const {
+  if (static_cast<std::size_t>(argc) != row_.key.size()) return false;
+  for (int i = 0; i < argc; ++i) {
+    const KeyPart& k = row_.key[static_cast<std::size_t>(i)];
+    const int type = sqlite3_value_type(argv[i]);
+    if (type != k.type) return false;
+    switch (type) {
+      case SQLITE_INTEGER:
+        if (sqlite3_value_int64(argv[i]) != k.integer) return false;
+        break;
+      case SQLITE_FLOAT:
+        if (!(sqlite3_value_double(argv[i]) == k.real)) return false;
+        break;
+      case SQLITE_NULL:
+        break;
+      default: {
+        const auto* p = static_cast<const char*>(sqlite3_value_blob(argv[i]));
+        const auto n = static_cast<std::size_t>(sqlite3_value_bytes(argv[i]));
+        if (n != k.bytes.size() || (n > 0 && std::memcmp(p, k.bytes.data(), n) != 0)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+void Session::Impl::set_key(int argc, sqlite3_value** argv) {
+  row_.key.resize(static_cast<std::size_t>(argc));
+  for (int i = 0; i < argc; ++i) {
+    KeyPart& k = row_.key[static_cast<std::size_t>(i)];
+    k.type = sqlite3_value_type(argv[i]);
+    if (k.type == SQLITE_INTEGER) {
+      k.integer = sqlite3_value_int64(argv[i]);
+    } else if (k.type == SQLITE_FLOAT) {
+      k.real = sqlite3_value_double(argv[i]);
+    } else if (k.type != SQLITE_NULL) {
+      const auto* p = static_cast<const char*>(sqlite3_value_blob(argv[i]));
+      k.bytes.assign(p ? p : "", static_cast<std::size_t>(sqlite3_value_bytes(argv[i])));
+    }
+  }
+}
+
 const detail::Verdict& Session::Impl::verdict(RowState& row, std::int32_t column) {
   const auto c = static_cast<std::size_t>(column);
   if (!row.decided[c]) {
@@ -653,7 +696,10 @@ void Session::Impl::row_function(sqlite3_context* ctx, int argc, sqlite3_value**
     return sqlite3_result_int(ctx, 0);
   }
   RowState& row = row_for(static_cast<std::int32_t>(table), argc - 1, argv + 1);
-  if (row.ok && db.options.audit && !row.subject.empty()) subjects_.push_back(row.subject);
+  if (row.ok && db.options.audit && !row.subject.empty() &&
+      (subjects_.empty() || subjects_.back() != row.subject)) {
+    subjects_.push_back(row.subject);
+  }
   sqlite3_result_int(ctx, row.ok);
 }
 
@@ -687,6 +733,26 @@ void Session::Impl::cell_function(sqlite3_context* ctx, int argc, sqlite3_value*
     summary.rule = v.rule;
   }
   if (transform.kind == Transform::Kind::kPlain) return sqlite3_result_value(ctx, argv[2]);
+  if (transform.kind == Transform::Kind::kHash && decider_->hasher()) {
+    // The engine's pseudonym of the value's text (an integer's decimal
+    // form), without building Values; other types take the general path.
+    const int type = sqlite3_value_type(argv[2]);
+    if (type == SQLITE_TEXT || type == SQLITE_INTEGER) {
+      std::string_view text;
+      char digits[24];
+      if (type == SQLITE_TEXT) {
+        text = std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(argv[2])),
+                                static_cast<std::size_t>(sqlite3_value_bytes(argv[2])));
+      } else {
+        const int n = std::snprintf(digits, sizeof digits, "%lld",
+                                    static_cast<long long>(sqlite3_value_int64(argv[2])));
+        text = std::string_view(digits, static_cast<std::size_t>(n));
+      }
+      char pseudonym[16];
+      detail::pseudonym_into(*decider_->hasher(), text, pseudonym);
+      return sqlite3_result_text(ctx, pseudonym, sizeof pseudonym, SQLITE_TRANSIENT);
+    }
+  }
   result_of(ctx, decider_->apply(v, value_of(argv[2])));
 }
 
@@ -765,7 +831,17 @@ Status Session::Impl::finish_statement(CachedStatement& statement, std::uint64_t
       }
       r.columns.push_back(std::move(col));
     }
-    std::sort(subjects_.begin(), subjects_.end());
+    // Numeric ids in numeric order, then the others in byte order. A scan in
+    // id order is already sorted: checking costs one pass.
+    const auto before = [](const std::string& a, const std::string& b) {
+      const bool na = is_decimal(a), nb = is_decimal(b);
+      if (na != nb) return na;
+      if (na && a.size() != b.size()) return a.size() < b.size();
+      return a < b;
+    };
+    if (!std::is_sorted(subjects_.begin(), subjects_.end(), before)) {
+      std::sort(subjects_.begin(), subjects_.end(), before);
+    }
     subjects_.erase(std::unique(subjects_.begin(), subjects_.end()), subjects_.end());
     r.subjects = std::move(subjects_);
     if (Status s = db.options.audit->append(r); !s.ok()) {

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Guarded reads against plain SQLite, in one process.
+#   bench/run_guard.sh [BUILD_DIR] [DATA_DIR]
+# Generates a 1,000,000-customer database and its consent store in DATA_DIR
+# on first use (~1 min, ~150 MB; never commit it), builds the benchmark
+# (Release) and prints one JSON line per measure, then the ratios.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build-rel}
+data=${2:-/tmp/custos-guard-bench}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCUSTOS_BUILD_BENCH=ON >/dev/null
+cmake --build "$build" -j "$(nproc)" --target custos_bench_guard >/dev/null
+"$build/bench/custos_bench_guard" --data="$data" | tee "$data/guard.jsonl"
+python3 - "$data/guard.jsonl" <<'PY'
+import json, sys
+m = {j["label"]: j["median"] for j in map(json.loads, open(sys.argv[1]))}
+def ratio(a, b, target):
+    r = m[a] / m[b]
+    print(f"{a:24s} {m[a]:9.1f}  vs {b:18s} {m[b]:9.1f}  {r:5.2f}x  target <= {target}x: {'met' if r <= target else 'MISSED'}")
+ratio("guarded scan", "raw scan", 2.0)
+ratio("guarded scan audited", "raw scan", 2.5)
+ratio("guarded point lookup", "raw point lookup", 1.3)
+print(f"session open 50 tables   {m['session open 50 tables']:.0f} us")
+PY
