@@ -1,13 +1,22 @@
 // Guarded reads: Database, Session and Rows over SQLite's own machinery
-// (ARCHITECTURE.md, "Guarded SQLite reads"): per-session TEMP views, two
-// SQL functions that decide rows and cells through the engine, and an
-// authorizer that lets a statement read nothing else. No SQL text is parsed
-// here; SQLite resolves every name, and the authorizer sees each read.
+// (ARCHITECTURE.md, "Guarded SQLite reads"): per-session virtual tables in
+// `temp`, named like the bound tables, that return only the rows and cells
+// the policy allows (decided through the engine), and an authorizer that
+// lets a statement read nothing else. No SQL text is parsed here; SQLite
+// resolves every name, and the authorizer sees each read.
+//
+// Why virtual tables rather than views: a view's row filter is one term of
+// the statement's WHERE clause, and SQLite may evaluate the statement's own
+// terms first (in an OR branch, an automatic index, the outer loop of a
+// join), so an error raised there could tell that a hidden row exists. A
+// virtual table never hands SQLite a row the session may not see.
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 
 #include "base/time.hpp"
 #include "crypto/crypto.hpp"
@@ -327,9 +336,28 @@ class CUSTOS_NO_EXPORT Session::Impl {
 
   // SQLite callbacks.
   int authorize(int action, const char* a, const char* b, const char* c, const char* d);
-  void row_function(sqlite3_context* ctx, int argc, sqlite3_value** argv);
-  void cell_function(sqlite3_context* ctx, int argc, sqlite3_value** argv);
   int progress();
+
+  // The virtual-table module's work (vtab callbacks below).
+  struct Cursor {
+    sqlite3_vtab_cursor base{};  // first: SQLite's view of the cursor
+    std::int32_t table = -1;
+    int seek = 0;  // how its statement finds rows (best_index's idxNum; 0 scans)
+    sqlite3_stmt* stmt = nullptr;
+    bool eof = true;
+    sqlite3_int64 rowid = 0;
+    std::vector<detail::Verdict> verdicts;  // the current row's, by table column
+  };
+  const guard::PlannedTable* planned(std::int32_t table) const {
+    return table >= 0 && static_cast<std::size_t>(table) < plan_.tables.size()
+               ? &plan_.tables[static_cast<std::size_t>(table)]
+               : nullptr;
+  }
+  int best_index(std::int32_t table, sqlite3_index_info* info) const;
+  int filter(Cursor& cursor, int seek, int argc, sqlite3_value** argv, char** error);
+  int advance(Cursor& cursor, char** error);
+  void column(Cursor& cursor, sqlite3_context* ctx, int visible);
+  void release(Cursor& cursor);
 
   // The current statement ends: its audit record goes to the sink.
   Status finish_statement(CachedStatement& statement, std::uint64_t rows, const std::string& error);
@@ -342,29 +370,10 @@ class CUSTOS_NO_EXPORT Session::Impl {
   RowsImpl* active = nullptr;
 
  private:
-  // One argument of the row's key, as SQLite passed it.
-  struct KeyPart {
-    int type = SQLITE_NULL;
-    std::int64_t integer = 0;
-    double real = 0;
-    std::string bytes;
-  };
-  // The decision state of the row the SQL functions last saw.
-  struct RowState {
-    std::vector<KeyPart> key;  // subject, collected, attributes
-    std::int32_t table = -1;
-    std::string subject;
-    bool ok = false;
-    std::vector<detail::Verdict> verdicts;  // by column
-    std::vector<char> decided;
-  };
-
   Status refresh_plan();
   void clear_cache();
-  RowState& row_for(std::int32_t table, int argc, sqlite3_value** argv);
-  bool same_key(int argc, sqlite3_value** argv) const;
-  void set_key(int argc, sqlite3_value** argv);
-  const detail::Verdict& verdict(RowState& row, std::int32_t column);
+  bool admit(Cursor& cursor);
+  Result<sqlite3_stmt*> internal_statement(std::int32_t table, int seek);
   Status refused(const std::string& sql, StatusCode code, const std::string& why);
   AccessRecord record_base(const std::string& sql) const;
 
@@ -374,12 +383,14 @@ class CUSTOS_NO_EXPORT Session::Impl {
   std::uint64_t uses_ = 0;
   StatementInfo* collecting_ = nullptr;  // where the authorizer notes reads
   std::string refusal_;                  // why the authorizer refused
-  RowState row_;
+  bool internal_ = false;                // preparing the guard's own SELECT
+  // The guard's own SELECTs, free for a cursor to take, by (table, seek).
+  std::map<std::pair<std::int32_t, int>, std::vector<sqlite3_stmt*>> pool_;
   std::vector<std::string> subjects_;
+  std::string subject_;                                // the row being admitted's
   std::vector<std::vector<ColumnSummary>> summaries_;  // by view, column
   Timestamp started_ = 0;
   std::uint64_t steps_ = 0;
-  std::string secret_;  // names the views' CTEs (plan.hpp)
 };
 
 namespace {
@@ -389,13 +400,114 @@ int authorizer_callback(void* user, int action, const char* a, const char* b, co
   return static_cast<SessionImpl*>(user)->authorize(action, a, b, c, d);
 }
 
-void row_callback(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  static_cast<SessionImpl*>(sqlite3_user_data(ctx))->row_function(ctx, argc, argv);
+// ---- the virtual-table module: SQLite's callbacks, forwarded to the session ----
+
+struct GuardVtab {
+  sqlite3_vtab base{};  // first: SQLite's view of the table
+  SessionImpl* session = nullptr;
+  std::int32_t table = -1;
+};
+
+using Cursor = SessionImpl::Cursor;
+
+int vtab_create(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out,
+                char** error) {
+  auto* session = static_cast<SessionImpl*>(aux);
+  const std::int32_t table = argc > 3 ? std::atoi(argv[3]) : -1;
+  const guard::PlannedTable* t = session->planned(table);
+  if (!t) {
+    *error = sqlite3_mprintf("custos: no such guarded table");
+    return SQLITE_ERROR;
+  }
+  if (const int rc = sqlite3_declare_vtab(db, t->declare_sql.c_str()); rc != SQLITE_OK) return rc;
+  // Only the session's own statements may use it, never a view or trigger.
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  auto* vtab = new GuardVtab;
+  vtab->session = session;
+  vtab->table = table;
+  *out = &vtab->base;
+  return SQLITE_OK;
 }
 
-void cell_callback(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  static_cast<SessionImpl*>(sqlite3_user_data(ctx))->cell_function(ctx, argc, argv);
+int vtab_disconnect(sqlite3_vtab* vtab) {
+  delete reinterpret_cast<GuardVtab*>(vtab);
+  return SQLITE_OK;
 }
+
+int vtab_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
+  auto* v = reinterpret_cast<GuardVtab*>(vtab);
+  return v->session->best_index(v->table, info);
+}
+
+int vtab_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
+  auto* v = reinterpret_cast<GuardVtab*>(vtab);
+  auto* cursor = new Cursor;
+  cursor->table = v->table;
+  *out = &cursor->base;
+  return SQLITE_OK;
+}
+
+int vtab_close(sqlite3_vtab_cursor* base) {
+  auto* cursor = reinterpret_cast<Cursor*>(base);
+  reinterpret_cast<GuardVtab*>(base->pVtab)->session->release(*cursor);
+  delete cursor;
+  return SQLITE_OK;
+}
+
+int vtab_filter(sqlite3_vtab_cursor* base, int seek, const char*, int argc, sqlite3_value** argv) {
+  auto* cursor = reinterpret_cast<Cursor*>(base);
+  auto* v = reinterpret_cast<GuardVtab*>(base->pVtab);
+  return v->session->filter(*cursor, seek, argc, argv, &v->base.zErrMsg);
+}
+
+int vtab_next(sqlite3_vtab_cursor* base) {
+  auto* v = reinterpret_cast<GuardVtab*>(base->pVtab);
+  return v->session->advance(*reinterpret_cast<Cursor*>(base), &v->base.zErrMsg);
+}
+
+int vtab_eof(sqlite3_vtab_cursor* base) {
+  return reinterpret_cast<Cursor*>(base)->eof ? 1 : 0;
+}
+
+int vtab_column(sqlite3_vtab_cursor* base, sqlite3_context* ctx, int column) {
+  reinterpret_cast<GuardVtab*>(base->pVtab)
+      ->session->column(*reinterpret_cast<Cursor*>(base), ctx, column);
+  return SQLITE_OK;
+}
+
+// A row's position among the rows this cursor returned: nothing about the
+// table's storage.
+int vtab_rowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) {
+  *rowid = reinterpret_cast<Cursor*>(base)->rowid;
+  return SQLITE_OK;
+}
+
+const sqlite3_module kGuardModule = {
+    /* iVersion */ 0,
+    /* xCreate */ vtab_create,
+    /* xConnect */ vtab_create,
+    /* xBestIndex */ vtab_best_index,
+    /* xDisconnect */ vtab_disconnect,
+    /* xDestroy */ vtab_disconnect,
+    /* xOpen */ vtab_open,
+    /* xClose */ vtab_close,
+    /* xFilter */ vtab_filter,
+    /* xNext */ vtab_next,
+    /* xEof */ vtab_eof,
+    /* xColumn */ vtab_column,
+    /* xRowid */ vtab_rowid,
+    /* xUpdate */ nullptr,
+    /* xBegin */ nullptr,
+    /* xSync */ nullptr,
+    /* xCommit */ nullptr,
+    /* xRollback */ nullptr,
+    /* xFindFunction */ nullptr,
+    /* xRename */ nullptr,
+    /* xSavepoint */ nullptr,
+    /* xRelease */ nullptr,
+    /* xRollbackTo */ nullptr,
+    /* xShadowName */ nullptr,
+};
 
 int progress_callback(void* user) {
   return static_cast<SessionImpl*>(user)->progress();
@@ -413,26 +525,20 @@ Result<std::unique_ptr<Session>> Database::session(SessionOptions who) const {
 }
 
 Status Session::Impl::start() {
-  // The secret in the names of the views' CTEs (plan.hpp): 128 random bits.
-  std::uint8_t secret[16];
-  if (Status s = crypto::random_bytes(secret, sizeof secret); !s.ok()) return s;
-  secret_ = crypto::to_hex(secret, sizeof secret);
   auto opened = open_read_only(db.path);
   if (!opened.ok()) return opened.status();
   conn = *opened;
-  // TEMP views live in memory, never in a file beside the app's.
+  // Temp tables live in memory, never in a file beside the app's; and no
+  // automatic index is built from a table's raw rows.
   char* message = nullptr;
-  if (sqlite3_exec(conn, "PRAGMA temp_store = MEMORY", nullptr, nullptr, &message) != SQLITE_OK) {
+  if (sqlite3_exec(conn, "PRAGMA temp_store = MEMORY; PRAGMA automatic_index = OFF", nullptr,
+                   nullptr, &message) != SQLITE_OK) {
     const std::string text = message ? message : "unknown error";
     sqlite3_free(message);
     return Status(StatusCode::kIoError, db.path + ": " + text);
   }
-  const int flags = SQLITE_UTF8;
-  if (sqlite3_create_function_v2(conn, "custos_row", -1, flags, this, row_callback, nullptr,
-                                 nullptr, nullptr) != SQLITE_OK ||
-      sqlite3_create_function_v2(conn, "custos_cell", -1, flags, this, cell_callback, nullptr,
-                                 nullptr, nullptr) != SQLITE_OK) {
-    return Status(StatusCode::kInternal, "cannot register the guard's functions");
+  if (sqlite3_create_module_v2(conn, "custos_guard", &kGuardModule, this, nullptr) != SQLITE_OK) {
+    return Status(StatusCode::kInternal, "cannot register the guard's virtual tables");
   }
   if (db.options.max_statement_steps > 0) {
     sqlite3_progress_handler(conn, 1000, progress_callback, this);
@@ -440,9 +546,9 @@ Status Session::Impl::start() {
   return refresh_plan();
 }
 
-// Builds the session's views for the engine's current policy (first use,
-// and after each reload): statement by statement, the decider is checked
-// against the engine, so a reload applies from the next statement.
+// Builds the session's virtual tables for the engine's current policy (first
+// use, and after each reload): statement by statement, the decider is
+// checked against the engine, so a reload applies from the next statement.
 Status Session::Impl::refresh_plan() {
   const auto current = detail::EngineAccess::policy(db.engine);
   if (decider_ && &decider_->policy() == current.get()) {
@@ -452,74 +558,88 @@ Status Session::Impl::refresh_plan() {
   finish_active();
   clear_cache();
   auto decider = std::make_unique<detail::RowDecider>(db.engine, request);
-  auto plan = guard::make_plan(db.schema, *decider, db.options.lenient, secret_);
+  auto plan = guard::make_plan(db.schema, *decider, db.options.lenient);
   if (!plan.ok()) return plan.status();
   sqlite3_set_authorizer(conn, nullptr, nullptr);
-  std::string sql;
+  std::string drop;
   for (const auto& t : plan_.tables)
-    sql += "DROP VIEW IF EXISTS temp." + guard::quote_name(t.name) + ";";
-  for (const auto& t : plan->tables) sql += t.view_sql + ";";
+    drop += "DROP TABLE IF EXISTS temp." + guard::quote_name(t.name) + ";";
   char* message = nullptr;
-  if (sqlite3_exec(conn, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    const std::string text = message ? message : "unknown error";
-    sqlite3_free(message);
-    return Status(StatusCode::kInternal, "cannot set up the session's views: " + text);
-  }
-  sqlite3_set_authorizer(conn, authorizer_callback, this);
+  int rc = sqlite3_exec(conn, drop.c_str(), nullptr, nullptr, &message);
   plan_ = std::move(*plan);
   decider_ = std::move(decider);
+  std::string create;
+  for (std::size_t i = 0; i < plan_.tables.size() && rc == SQLITE_OK; ++i) {
+    create += "CREATE VIRTUAL TABLE temp." + guard::quote_name(plan_.tables[i].name) +
+              " USING custos_guard(" + std::to_string(i) + ");";
+  }
+  if (rc == SQLITE_OK) rc = sqlite3_exec(conn, create.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    const std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    plan_ = guard::Plan{};
+    decider_.reset();
+    return Status(StatusCode::kInternal, "cannot set up the session's tables: " + text);
+  }
+  sqlite3_set_authorizer(conn, authorizer_callback, this);
   summaries_.assign(plan_.tables.size(), {});
   for (std::size_t t = 0; t < plan_.tables.size(); ++t) {
     summaries_[t].resize(plan_.tables[t].columns.size());
   }
-  row_ = RowState{};
   return Status();
 }
 
 void Session::Impl::clear_cache() {
   for (auto& c : cache_) sqlite3_finalize(c.stmt);
   cache_.clear();
+  for (auto& [key, statements] : pool_) {
+    for (sqlite3_stmt* s : statements) sqlite3_finalize(s);
+  }
+  pool_.clear();
 }
 
 int Session::Impl::authorize(int action, const char* a, const char* b, const char* c,
                              const char* d) {
   const std::string_view arg1 = a ? a : "", arg2 = b ? b : "", database = c ? c : "";
-  // The FROM term the access happens under. Only the secret name of a view's
-  // CTE vouches for the session's own view: a statement may name a CTE of its
-  // own like a view, but cannot know the secret (plan.hpp).
-  const std::int32_t source = d ? plan_.source_index(d) : -1;
+  if (internal_) {
+    // The guard's own SELECT (plan.hpp): it reads the bound table and the
+    // tables its `via` references reach, nothing else.
+    return action == SQLITE_SELECT || action == SQLITE_READ ? SQLITE_OK : SQLITE_DENY;
+  }
   switch (action) {
     case SQLITE_SELECT:
     case SQLITE_RECURSIVE:
       return SQLITE_OK;
     case SQLITE_READ: {
-      if (source >= 0) {
-        if (guard::same_name(database, "main")) {
-          if (collecting_) collecting_->add_table(source);
-          return SQLITE_OK;
-        }
-        break;
-      }
       if (guard::same_name(database, "temp")) {
-        const std::int32_t t = plan_.view_index(arg1);
-        if (t >= 0) {
-          const auto& columns = plan_.tables[static_cast<std::size_t>(t)].columns;
-          for (std::size_t i = 0; i < columns.size(); ++i) {
-            if (guard::same_name(columns[i].name, arg2)) {
-              if (collecting_) collecting_->add_column(t, static_cast<std::int32_t>(i));
-              return SQLITE_OK;
+        const std::int32_t t = plan_.table_index(arg1);
+        if (t >= 0) {  // one of the session's tables
+          if (collecting_) {
+            const auto& columns = plan_.tables[static_cast<std::size_t>(t)].columns;
+            collecting_->add_table(t);
+            for (std::size_t i = 0; i < columns.size(); ++i) {
+              if (guard::same_name(columns[i].name, arg2)) {
+                collecting_->add_column(t, static_cast<std::int32_t>(i));
+              }
             }
           }
-          if (collecting_) collecting_->add_table(t);
-          return SQLITE_OK;  // a view column that is not a table column (none yet)
+          return SQLITE_OK;
         }
+      }
+      // A read of no column (count(*)) of a name not qualified with a
+      // schema: SQLite gives no schema. It is the session's table, a CTE of
+      // the statement, or a table of main that the session may not count.
+      if (arg2.empty() && database.empty() && !is_schema_table(arg1) &&
+          (plan_.table(arg1) || !db.schema.table(arg1))) {
+        if (collecting_ && plan_.table(arg1)) collecting_->add_table(plan_.table_index(arg1));
+        return SQLITE_OK;
       }
       const guard::DbTable* app_view = d ? db.schema.table(d) : nullptr;
       if (is_schema_table(arg1)) {
         refusal_ = std::string(arg1) + ": the schema tables cannot be read in a guarded session";
       } else if (app_view && app_view->is_view && guard::same_name(database, "main")) {
         refusal_ = app_view->name + ": app-defined views cannot be read in a guarded session";
-      } else if (guard::same_name(database, "main") && plan_.view(arg1)) {
+      } else if (guard::same_name(database, "main") && plan_.table(arg1)) {
         refusal_ = "main." + std::string(arg1) + ": a guarded session reads " + std::string(arg1) +
                    " only through its own view (write " + std::string(arg1) + ", not main." +
                    std::string(arg1) + ")";
@@ -531,11 +651,6 @@ int Session::Impl::authorize(int action, const char* a, const char* b, const cha
       return SQLITE_DENY;
     }
     case SQLITE_FUNCTION:
-      if (arg2.substr(0, 7) == "custos_") {
-        if (source >= 0) return SQLITE_OK;
-        refusal_ = std::string(arg2) + "(): the guard's own functions cannot be called directly";
-        return SQLITE_DENY;
-      }
       if (allowed_function(arg2)) return SQLITE_OK;
       refusal_ = std::string(arg2) + "(): not allowed in a guarded session";
       return SQLITE_DENY;
@@ -571,154 +686,255 @@ int Session::Impl::progress() {
   return steps_ > db.options.max_statement_steps ? 1 : 0;
 }
 
-Session::Impl::RowState& Session::Impl::row_for(std::int32_t table, int argc,
-                                                sqlite3_value** argv) {
-  // The row's key: the same subject, time and attributes decide alike. Most
-  // calls are for the row just decided (each cell of it), so compare the
-  // arguments with the last row's first, without building anything.
-  if (row_.table == table && same_key(argc, argv)) return row_;
-  set_key(argc, argv);
-  const PlannedTable& t = plan_.tables[static_cast<std::size_t>(table)];
-  row_.table = table;
-  row_.subject.clear();
-  if (argc > 0) {
-    // Subject ids compare as text: an integer is its decimal form. A row
-    // without a subject has no consent records.
-    switch (sqlite3_value_type(argv[0])) {
-      case SQLITE_INTEGER:
-        row_.subject = std::to_string(sqlite3_value_int64(argv[0]));
-        break;
-      case SQLITE_TEXT:
-        row_.subject.assign(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])),
-                            static_cast<std::size_t>(sqlite3_value_bytes(argv[0])));
-        break;
-      default:
-        break;
+// ---- the guarded tables ----
+
+// Finds rows by one column returned as stored, when an index serves it and
+// the statement constrains it: to one value, or to a range. Else scans. The
+// constraints are not marked omitted: SQLite checks them again on the rows
+// returned, so the guard's SELECT only has to find no fewer.
+//
+// idxNum encodes the plan: the visible column's index + 1, times 32, plus
+// which bounds are used (kEq, or kLower and/or kUpper, each strict or not);
+// idxStr is unused.
+namespace {
+constexpr int kEq = 1, kLower = 2, kUpper = 4, kLowerStrict = 8, kUpperStrict = 16, kPlans = 32;
+}  // namespace
+
+int Session::Impl::best_index(std::int32_t table, sqlite3_index_info* info) const {
+  const guard::PlannedTable* t = planned(table);
+  int best_column = -1, best_rank = 0;
+  for (int i = 0; t && i < info->nConstraint; ++i) {
+    const auto& c = info->aConstraint[i];
+    if (!c.usable || c.iColumn < 0 || static_cast<std::size_t>(c.iColumn) >= t->visible.size()) {
+      continue;
     }
+    const bool comparison =
+        c.op == SQLITE_INDEX_CONSTRAINT_EQ || c.op == SQLITE_INDEX_CONSTRAINT_GT ||
+        c.op == SQLITE_INDEX_CONSTRAINT_GE || c.op == SQLITE_INDEX_CONSTRAINT_LT ||
+        c.op == SQLITE_INDEX_CONSTRAINT_LE;
+    if (!comparison) continue;
+    const auto& column =
+        t->columns[static_cast<std::size_t>(t->visible[static_cast<std::size_t>(c.iColumn)])];
+    // An equality ranks above a range on any column.
+    const int rank = static_cast<int>(column.seek) * 2 + (c.op == SQLITE_INDEX_CONSTRAINT_EQ);
+    if (column.seek != guard::PlannedColumn::Seek::kNone && rank > best_rank) {
+      best_column = c.iColumn;
+      best_rank = rank;
+    }
+  }
+  if (best_column < 0) {
+    info->idxNum = 0;
+    info->estimatedCost = 1e6;
+    info->estimatedRows = 1000000;
+    return SQLITE_OK;
+  }
+  int eq = -1, lower = -1, upper = -1;
+  for (int i = 0; i < info->nConstraint; ++i) {
+    const auto& c = info->aConstraint[i];
+    if (!c.usable || c.iColumn != best_column) continue;
+    if (c.op == SQLITE_INDEX_CONSTRAINT_EQ && eq < 0) eq = i;
+    if ((c.op == SQLITE_INDEX_CONSTRAINT_GT || c.op == SQLITE_INDEX_CONSTRAINT_GE) && lower < 0) {
+      lower = i;
+    }
+    if ((c.op == SQLITE_INDEX_CONSTRAINT_LT || c.op == SQLITE_INDEX_CONSTRAINT_LE) && upper < 0) {
+      upper = i;
+    }
+  }
+  int flags = 0, argv = 0;
+  if (eq >= 0) {
+    info->aConstraintUsage[eq].argvIndex = ++argv;
+    flags = kEq;
+  } else {
+    if (lower >= 0) {
+      info->aConstraintUsage[lower].argvIndex = ++argv;
+      flags |= kLower;
+      if (info->aConstraint[lower].op == SQLITE_INDEX_CONSTRAINT_GT) flags |= kLowerStrict;
+    }
+    if (upper >= 0) {
+      info->aConstraintUsage[upper].argvIndex = ++argv;
+      flags |= kUpper;
+      if (info->aConstraint[upper].op == SQLITE_INDEX_CONSTRAINT_LT) flags |= kUpperStrict;
+    }
+  }
+  info->idxNum = (best_column + 1) * kPlans + flags;
+  const auto seek =
+      t->columns[static_cast<std::size_t>(t->visible[static_cast<std::size_t>(best_column)])].seek;
+  const bool unique = seek != guard::PlannedColumn::Seek::kIndexed;
+  if (flags == kEq) {
+    info->estimatedCost = unique ? 2.0 : 20.0;
+    info->estimatedRows = unique ? 1 : 10;
+    if (unique) info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+  } else {
+    info->estimatedCost = flags == (kLower | kUpper) ? 2e4 : 2e5;
+    info->estimatedRows = flags == (kLower | kUpper) ? 10000 : 100000;
+  }
+  return SQLITE_OK;
+}
+
+Result<sqlite3_stmt*> Session::Impl::internal_statement(std::int32_t table, int seek) {
+  auto& free = pool_[{table, seek}];
+  if (!free.empty()) {
+    sqlite3_stmt* s = free.back();
+    free.pop_back();
+    return s;
+  }
+  const guard::PlannedTable& t = *planned(table);
+  std::string sql = t.select;
+  if (seek > 0) {
+    const int visible = seek / kPlans - 1, flags = seek % kPlans;
+    const auto& column =
+        t.columns[static_cast<std::size_t>(t.visible[static_cast<std::size_t>(visible)])];
+    const std::string name = "custos_t." + guard::quote_name(column.name);
+    const std::string lower = name + ((flags & kLowerStrict) ? " > " : " >= ");
+    const std::string upper = name + ((flags & kUpperStrict) ? " < " : " <= ");
+    if (flags & kEq) {
+      sql += " WHERE " + name + " = ?1";
+    } else if ((flags & kLower) && (flags & kUpper)) {
+      sql += " WHERE " + lower + "?1 AND " + upper + "?2";
+    } else if (flags & kLower) {
+      sql += " WHERE " + lower + "?1";
+    } else if (flags & kUpper) {
+      sql += " WHERE " + upper + "?1";
+    }
+  }
+  sqlite3_stmt* s = nullptr;
+  internal_ = true;
+  const int rc = sqlite3_prepare_v3(conn, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  internal_ = false;
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(s);
+    return Status(StatusCode::kInternal,
+                  std::string("cannot read ") + t.name + ": " + sqlite3_errmsg(conn));
+  }
+  return s;
+}
+
+void Session::Impl::release(Cursor& cursor) {
+  if (!cursor.stmt) return;
+  sqlite3_reset(cursor.stmt);
+  sqlite3_clear_bindings(cursor.stmt);
+  pool_[{cursor.table, cursor.seek}].push_back(cursor.stmt);
+  cursor.stmt = nullptr;
+}
+
+int Session::Impl::filter(Cursor& cursor, int seek, int argc, sqlite3_value** argv, char** error) {
+  const guard::PlannedTable* t = planned(cursor.table);
+  cursor.eof = true;
+  cursor.rowid = 0;
+  if (!t || !decider_ || t->visible.empty()) return SQLITE_OK;  // nothing readable
+  if (cursor.stmt && cursor.seek != seek) release(cursor);
+  if (!cursor.stmt) {
+    auto s = internal_statement(cursor.table, seek);
+    if (!s.ok()) {
+      *error = sqlite3_mprintf("%s", s.status().message().c_str());
+      return SQLITE_ERROR;
+    }
+    cursor.stmt = *s;
+    cursor.seek = seek;
+  } else {
+    sqlite3_reset(cursor.stmt);
+  }
+  for (int i = 0; i < argc; ++i) sqlite3_bind_value(cursor.stmt, i + 1, argv[i]);
+  cursor.verdicts.resize(t->columns.size());
+  return advance(cursor, error);
+}
+
+int Session::Impl::advance(Cursor& cursor, char** error) {
+  while (true) {
+    const int rc = sqlite3_step(cursor.stmt);
+    if (rc == SQLITE_ROW) {
+      if (!admit(cursor)) continue;
+      cursor.eof = false;
+      ++cursor.rowid;
+      return SQLITE_OK;
+    }
+    cursor.eof = true;
+    if (rc == SQLITE_DONE) return SQLITE_OK;
+    *error = sqlite3_mprintf("%s", sqlite3_errmsg(conn));
+    return rc;
+  }
+}
+
+// Decides the cursor's current row: whether the session may see it, and
+// every guarded cell of it (kept with the cursor, since another cursor may
+// decide its own rows before this one's cells are read).
+bool Session::Impl::admit(Cursor& cursor) {
+  const guard::PlannedTable& t = plan_.tables[static_cast<std::size_t>(cursor.table)];
+  if (t.is_public) return true;
+  sqlite3_stmt* s = cursor.stmt;
+  // Subject ids compare as text: an integer is its decimal form. A row
+  // without a subject has no consent records.
+  subject_.clear();
+  switch (sqlite3_column_type(s, t.subject_base)) {
+    case SQLITE_INTEGER: {
+      char digits[24];
+      const int n = std::snprintf(digits, sizeof digits, "%lld",
+                                  static_cast<long long>(sqlite3_column_int64(s, t.subject_base)));
+      subject_.assign(digits, static_cast<std::size_t>(n));
+      break;
+    }
+    case SQLITE_TEXT:
+      subject_.assign(reinterpret_cast<const char*>(sqlite3_column_text(s, t.subject_base)),
+                      static_cast<std::size_t>(sqlite3_column_bytes(s, t.subject_base)));
+      break;
+    default:
+      break;
   }
   std::optional<Timestamp> collected;
-  if (argc > 1) {
-    switch (sqlite3_value_type(argv[1])) {
-      case SQLITE_INTEGER:
-        collected = sqlite3_value_int64(argv[1]);
-        break;
-      case SQLITE_FLOAT: {
-        const double v = sqlite3_value_double(argv[1]);
-        if (std::isfinite(v) && std::fabs(v) < 1e15)
-          collected = static_cast<Timestamp>(std::floor(v));
-        break;
-      }
-      case SQLITE_TEXT:
-        collected = detail::parse_stored_time(
-            std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(argv[1])),
-                             static_cast<std::size_t>(sqlite3_value_bytes(argv[1]))));
-        break;
-      default:
-        break;
+  switch (sqlite3_column_type(s, t.collected_base)) {
+    case SQLITE_INTEGER:
+      collected = sqlite3_column_int64(s, t.collected_base);
+      break;
+    case SQLITE_FLOAT: {
+      const double v = sqlite3_column_double(s, t.collected_base);
+      if (std::isfinite(v) && std::fabs(v) < 1e15)
+        collected = static_cast<Timestamp>(std::floor(v));
+      break;
     }
+    case SQLITE_TEXT:
+      collected = detail::parse_stored_time(
+          std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(s, t.collected_base)),
+                           static_cast<std::size_t>(sqlite3_column_bytes(s, t.collected_base))));
+      break;
+    default:
+      break;
   }
-  decider_->begin_row(row_.subject, collected);
-  for (std::size_t k = 0; k < t.attribute_slots.size() && 2 + static_cast<int>(k) < argc; ++k) {
-    decider_->set_subject_attribute(t.attribute_slots[k], value_of(argv[2 + k]));
+  decider_->begin_row(subject_, collected);
+  for (std::size_t k = 0; k < t.attribute_slots.size(); ++k) {
+    decider_->set_subject_attribute(t.attribute_slots[k],
+                                    value_of(sqlite3_column_value(s, t.attribute_base[k])));
   }
-  row_.verdicts.resize(t.columns.size());
-  row_.decided.assign(t.columns.size(), 0);
   // A row is kept when its subject passes consent and objection for the
   // purpose and, if the table has columns rules may grant, some rule grants
   // one of them for this subject (conditions on subject attributes).
-  row_.ok = decider_->purpose_consent_passes();
-  if (row_.ok && t.any_guarded) {
-    row_.ok = false;
-    for (std::size_t c = 0; c < t.columns.size() && !row_.ok; ++c) {
-      if (t.columns[c].kind != PlannedColumn::Kind::kGuarded) continue;
-      const Reason r = verdict(row_, static_cast<std::int32_t>(c)).reason;
-      row_.ok = r == Reason::kNone || r >= Reason::kConsentMissing;
-    }
+  if (!decider_->purpose_consent_passes()) return false;
+  bool granted = !t.any_guarded;
+  for (std::size_t c = 0; c < t.columns.size(); ++c) {
+    if (t.columns[c].kind != PlannedColumn::Kind::kGuarded) continue;
+    cursor.verdicts[c] = decider_->decide(t.columns[c].category);
+    const Reason r = cursor.verdicts[c].reason;
+    granted = granted || r == Reason::kNone || r >= Reason::kConsentMissing;
   }
-  return row_;
-}
-
-bool Session::Impl::same_key(int argc, sqlite3_value** argv) const {
-  if (static_cast<std::size_t>(argc) != row_.key.size()) return false;
-  for (int i = 0; i < argc; ++i) {
-    const KeyPart& k = row_.key[static_cast<std::size_t>(i)];
-    const int type = sqlite3_value_type(argv[i]);
-    if (type != k.type) return false;
-    switch (type) {
-      case SQLITE_INTEGER:
-        if (sqlite3_value_int64(argv[i]) != k.integer) return false;
-        break;
-      case SQLITE_FLOAT:
-        if (!(sqlite3_value_double(argv[i]) == k.real)) return false;
-        break;
-      case SQLITE_NULL:
-        break;
-      default: {
-        const auto* p = static_cast<const char*>(sqlite3_value_blob(argv[i]));
-        const auto n = static_cast<std::size_t>(sqlite3_value_bytes(argv[i]));
-        if (n != k.bytes.size() || (n > 0 && std::memcmp(p, k.bytes.data(), n) != 0)) return false;
-      }
-    }
+  if (!granted) return false;
+  if (db.options.audit && !subject_.empty() &&
+      (subjects_.empty() || subjects_.back() != subject_)) {
+    subjects_.push_back(subject_);
   }
   return true;
 }
 
-void Session::Impl::set_key(int argc, sqlite3_value** argv) {
-  row_.key.resize(static_cast<std::size_t>(argc));
-  for (int i = 0; i < argc; ++i) {
-    KeyPart& k = row_.key[static_cast<std::size_t>(i)];
-    k.type = sqlite3_value_type(argv[i]);
-    if (k.type == SQLITE_INTEGER) {
-      k.integer = sqlite3_value_int64(argv[i]);
-    } else if (k.type == SQLITE_FLOAT) {
-      k.real = sqlite3_value_double(argv[i]);
-    } else if (k.type != SQLITE_NULL) {
-      const auto* p = static_cast<const char*>(sqlite3_value_blob(argv[i]));
-      k.bytes.assign(p ? p : "", static_cast<std::size_t>(sqlite3_value_bytes(argv[i])));
-    }
-  }
-}
-
-const detail::Verdict& Session::Impl::verdict(RowState& row, std::int32_t column) {
-  const auto c = static_cast<std::size_t>(column);
-  if (!row.decided[c]) {
-    const PlannedTable& t = plan_.tables[static_cast<std::size_t>(row.table)];
-    row.verdicts[c] = decider_->decide(t.columns[c].category);
-    row.decided[c] = 1;
-  }
-  return row.verdicts[c];
-}
-
-void Session::Impl::row_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  if (argc < 1 || !decider_) return sqlite3_result_int(ctx, 0);
-  const std::int64_t table = sqlite3_value_int64(argv[0]);
-  if (table < 0 || static_cast<std::size_t>(table) >= plan_.tables.size()) {
-    return sqlite3_result_int(ctx, 0);
-  }
-  RowState& row = row_for(static_cast<std::int32_t>(table), argc - 1, argv + 1);
-  if (row.ok && db.options.audit && !row.subject.empty() &&
-      (subjects_.empty() || subjects_.back() != row.subject)) {
-    subjects_.push_back(row.subject);
-  }
-  sqlite3_result_int(ctx, row.ok);
-}
-
-void Session::Impl::cell_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  if (argc < 3 || !decider_) return sqlite3_result_null(ctx);
-  const std::int64_t table = sqlite3_value_int64(argv[0]);
-  const std::int64_t column = sqlite3_value_int64(argv[1]);
-  if (table < 0 || static_cast<std::size_t>(table) >= plan_.tables.size() || column < 0 ||
-      static_cast<std::size_t>(column) >=
-          plan_.tables[static_cast<std::size_t>(table)].columns.size()) {
+void Session::Impl::column(Cursor& cursor, sqlite3_context* ctx, int visible) {
+  const guard::PlannedTable* t = planned(cursor.table);
+  if (!t || cursor.eof || visible < 0 || static_cast<std::size_t>(visible) >= t->visible.size()) {
     return sqlite3_result_null(ctx);
   }
-  RowState& row = row_for(static_cast<std::int32_t>(table), argc - 3, argv + 3);
-  // Fail closed: a cell of a row the session may not see is NULL, even when
-  // SQLite evaluates it before the row's filter.
-  if (!row.ok) return sqlite3_result_null(ctx);
-  const detail::Verdict& v = verdict(row, static_cast<std::int32_t>(column));
-  ColumnSummary& summary =
-      summaries_[static_cast<std::size_t>(table)][static_cast<std::size_t>(column)];
+  const auto c = static_cast<std::size_t>(t->visible[static_cast<std::size_t>(visible)]);
+  const PlannedColumn& planned_column = t->columns[c];
+  sqlite3_value* value = sqlite3_column_value(cursor.stmt, planned_column.base);
+  if (planned_column.kind == PlannedColumn::Kind::kPublic) return sqlite3_result_value(ctx, value);
+  if (planned_column.kind == PlannedColumn::Kind::kRefused) return sqlite3_result_null(ctx);
+  const detail::Verdict& v = cursor.verdicts[c];
+  ColumnSummary& summary = summaries_[static_cast<std::size_t>(cursor.table)][c];
   if (v.reason != Reason::kNone) {
     summary.withheld |= 1u << static_cast<unsigned>(v.reason);
     return sqlite3_result_null(ctx);
@@ -732,20 +948,20 @@ void Session::Impl::cell_function(sqlite3_context* ctx, int argc, sqlite3_value*
     summary.transform = v.transform;
     summary.rule = v.rule;
   }
-  if (transform.kind == Transform::Kind::kPlain) return sqlite3_result_value(ctx, argv[2]);
+  if (transform.kind == Transform::Kind::kPlain) return sqlite3_result_value(ctx, value);
   if (transform.kind == Transform::Kind::kHash && decider_->hasher()) {
     // The engine's pseudonym of the value's text (an integer's decimal
     // form), without building Values; other types take the general path.
-    const int type = sqlite3_value_type(argv[2]);
+    const int type = sqlite3_value_type(value);
     if (type == SQLITE_TEXT || type == SQLITE_INTEGER) {
       std::string_view text;
       char digits[24];
       if (type == SQLITE_TEXT) {
-        text = std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(argv[2])),
-                                static_cast<std::size_t>(sqlite3_value_bytes(argv[2])));
+        text = std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(value)),
+                                static_cast<std::size_t>(sqlite3_value_bytes(value)));
       } else {
         const int n = std::snprintf(digits, sizeof digits, "%lld",
-                                    static_cast<long long>(sqlite3_value_int64(argv[2])));
+                                    static_cast<long long>(sqlite3_value_int64(value)));
         text = std::string_view(digits, static_cast<std::size_t>(n));
       }
       char pseudonym[16];
@@ -753,7 +969,7 @@ void Session::Impl::cell_function(sqlite3_context* ctx, int argc, sqlite3_value*
       return sqlite3_result_text(ctx, pseudonym, sizeof pseudonym, SQLITE_TRANSIENT);
     }
   }
-  result_of(ctx, decider_->apply(v, value_of(argv[2])));
+  result_of(ctx, decider_->apply(v, value_of(value)));
 }
 
 // ---- statements ----
@@ -953,7 +1169,7 @@ Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<V
       sqlite3_finalize(fresh.stmt);
       return refused(sql, StatusCode::kRefused, "guarded sessions only read (SELECT)");
     }
-    // EXPLAIN would show the session's views, secret CTE names included.
+    // EXPLAIN would show how the session reads its tables: nothing to run.
     if (sqlite3_stmt_isexplain(fresh.stmt) != 0) {
       sqlite3_finalize(fresh.stmt);
       return refused(sql, StatusCode::kRefused, "guarded sessions run no EXPLAIN");

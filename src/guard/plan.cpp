@@ -88,62 +88,53 @@ class References {
   std::vector<Join> joins_;
 };
 
-// The view's SQL: its body inside a CTE named `source`, so that SQLite
-// names that secret to the authorizer for every read and function call of
-// the body (plan.hpp).
-std::string view_sql(const PlannedTable& t, const std::string& body) {
-  return "CREATE TEMP VIEW " + quote_name(t.name) + " AS WITH " + quote_name(t.source) + " AS (" +
-         body + ") SELECT * FROM " + quote_name(t.source);
-}
-
 Result<PlannedTable> plan_table(const DbSchema& schema, const DbTable& db,
                                 const detail::CompiledTable& compiled,
-                                const detail::RowDecider& decider, std::size_t index, bool lenient,
-                                const std::string& secret) {
+                                const detail::RowDecider& decider, bool lenient) {
   const ResolvedTable& binding = compiled.binding;
   const detail::CompiledPolicy& cp = decider.compiled();
   PlannedTable out;
   out.name = db.name;
-  out.source = "custos_" + secret + "_" + std::to_string(index);
   out.is_public = binding.is_public;
+
+  // The internal SELECT: every column of the table as stored, then the
+  // row's subject, collection time and bound subject attributes.
   std::string select;
-  const auto add_item = [&select](const std::string& item) {
-    select += (select.empty() ? "" : ", ") + item;
-  };
-  const std::string from = " FROM main." + quote_name(db.name) + " AS custos_t";
-  if (binding.is_public) {
-    for (const auto& c : db.columns) {
-      out.columns.push_back({c, PlannedColumn::Kind::kPublic, -1, "", {}});
-      add_item("custos_t." + quote_name(c) + " AS " + quote_name(c));
-    }
-    out.view_sql = view_sql(out, "SELECT " + select + from);
-    return out;
-  }
-
-  // The row's key, passed to custos_row and to every custos_cell: subject,
-  // collection time, then the subject attributes some condition reads.
-  References refs(schema, db);
-  auto subject = refs.expression(binding.subject);
-  if (!subject.ok()) return subject.status();
-  auto collected = refs.expression(binding.collected);
-  if (!collected.ok()) return collected.status();
-  std::string args = *subject + ", " + *collected;
-  for (std::size_t i = 0; i < binding.attributes.size(); ++i) {
-    if (compiled.attribute_slots[i] < 0) continue;  // no condition reads it
-    const std::string* column = db.column(binding.attributes[i].second);
-    if (!column) {
-      return Status(
-          StatusCode::kInvalidArgument,
-          "the database's table " + db.name + " has no column " + binding.attributes[i].second);
-    }
-    args += ", custos_t." + quote_name(*column);
-    out.attribute_slots.push_back(static_cast<std::uint32_t>(compiled.attribute_slots[i]));
-  }
-
-  const std::string table_arg = std::to_string(index);
   for (const auto& c : db.columns) {
+    select += (select.empty() ? "" : ", ") + std::string("custos_t.") + quote_name(c);
+  }
+  int next = static_cast<int>(db.columns.size());
+  References refs(schema, db);
+  if (!binding.is_public) {
+    auto subject = refs.expression(binding.subject);
+    if (!subject.ok()) return subject.status();
+    auto collected = refs.expression(binding.collected);
+    if (!collected.ok()) return collected.status();
+    select += ", " + *subject + ", " + *collected;
+    out.subject_base = next++;
+    out.collected_base = next++;
+    for (std::size_t i = 0; i < binding.attributes.size(); ++i) {
+      if (compiled.attribute_slots[i] < 0) continue;  // no condition reads it
+      const std::string* column = db.column(binding.attributes[i].second);
+      if (!column) {
+        return Status(
+            StatusCode::kInvalidArgument,
+            "the database's table " + db.name + " has no column " + binding.attributes[i].second);
+      }
+      select += ", custos_t." + quote_name(*column);
+      out.attribute_base.push_back(next++);
+      out.attribute_slots.push_back(static_cast<std::uint32_t>(compiled.attribute_slots[i]));
+    }
+  }
+  out.select =
+      "SELECT " + select + " FROM main." + quote_name(db.name) + " AS custos_t" + refs.joins();
+
+  for (std::size_t i = 0; i < db.columns.size(); ++i) {
+    const std::string& c = db.columns[i];
     PlannedColumn planned;
     planned.name = c;
+    planned.type = db.types[i];
+    planned.base = static_cast<int>(i);
     const ResolvedTable::Column* listed = nullptr;
     for (const auto& l : binding.columns) {
       if (same_name(l.name, c)) listed = &l;
@@ -152,78 +143,71 @@ Result<PlannedTable> plan_table(const DbSchema& schema, const DbTable& db,
                          same_name(binding.subject.column, c)) ||
                         (binding.collected.present && binding.collected.table.empty() &&
                          same_name(binding.collected.column, c));
-    if (listed && listed->category >= 0) {
+    if (binding.is_public || (listed && listed->category < 0) || (!listed && is_key)) {
+      planned.kind = PlannedColumn::Kind::kPublic;  // as stored
+    } else if (listed) {
       planned.category = listed->category;
       planned.category_name = cp.category_names[static_cast<std::size_t>(listed->category)];
       planned.refusal = decider.possible(listed->category);
       planned.kind = planned.refusal.reason == Reason::kNone ? PlannedColumn::Kind::kGuarded
                                                              : PlannedColumn::Kind::kRefused;
-    } else if (listed || is_key) {
-      planned.kind = PlannedColumn::Kind::kPublic;  // `public`, or the subject / collected column
     } else {
       planned.kind = PlannedColumn::Kind::kRefused;  // not in the binding
       planned.refusal = detail::Verdict{Reason::kUnclassifiedColumn, -1, 0};
     }
-    const std::string column = "custos_t." + quote_name(c);
-    switch (planned.kind) {
-      case PlannedColumn::Kind::kPublic:
-        add_item(column + " AS " + quote_name(c));
-        break;
-      case PlannedColumn::Kind::kGuarded:
-        out.any_guarded = true;
-        add_item("custos_cell(" + table_arg + ", " + std::to_string(out.columns.size()) + ", " +
-                 column + ", " + args + ") AS " + quote_name(c));
-        break;
-      case PlannedColumn::Kind::kRefused:
-        if (lenient) add_item("NULL AS " + quote_name(c));
-        break;
+    // Only a column returned as stored can find rows through an index: a
+    // constraint on a transformed or withheld column is on what the session
+    // sees, never on the stored value.
+    if (planned.kind == PlannedColumn::Kind::kPublic) {
+      if (same_name(db.rowid_alias, c)) {
+        planned.seek = PlannedColumn::Seek::kRowid;
+      } else if (db.is_unique(c)) {
+        planned.seek = PlannedColumn::Seek::kUnique;
+      } else {
+        for (const auto& first : db.indexed) {
+          if (same_name(first, c)) planned.seek = PlannedColumn::Seek::kIndexed;
+        }
+      }
     }
+    if (planned.kind == PlannedColumn::Kind::kGuarded) out.any_guarded = true;
+    const bool visible = planned.kind != PlannedColumn::Kind::kRefused || lenient;
+    if (visible) out.visible.push_back(static_cast<int>(out.columns.size()));
     out.columns.push_back(std::move(planned));
   }
-  if (select.empty()) {
-    // Nothing this session may read: a view with no rows.
-    out.view_sql = view_sql(out, "SELECT NULL AS custos_nothing_readable" + from + " WHERE 0");
-    return out;
+
+  // The virtual table's schema: the visible columns with their declared
+  // types, so comparisons apply the same affinity as on the table.
+  std::string declared;
+  for (int v : out.visible) {
+    const PlannedColumn& c = out.columns[static_cast<std::size_t>(v)];
+    declared +=
+        (declared.empty() ? "" : ", ") + quote_name(c.name) + (c.type.empty() ? "" : " " + c.type);
   }
-  out.view_sql = view_sql(out, "SELECT " + select + from + refs.joins() + " WHERE custos_row(" +
-                                   table_arg + ", " + args + ")");
+  if (declared.empty()) declared = "custos_nothing_readable";  // nothing this session may read
+  out.declare_sql = "CREATE TABLE x(" + declared + ")";
   return out;
 }
 
 }  // namespace
 
-const PlannedTable* Plan::view(std::string_view name) const {
-  for (const auto& t : tables) {
-    if (same_name(t.name, name)) return &t;
-  }
-  return nullptr;
+const PlannedTable* Plan::table(std::string_view name) const {
+  const std::int32_t i = table_index(name);
+  return i < 0 ? nullptr : &tables[static_cast<std::size_t>(i)];
 }
 
-std::int32_t Plan::view_index(std::string_view name) const {
+std::int32_t Plan::table_index(std::string_view name) const {
   for (std::size_t i = 0; i < tables.size(); ++i) {
     if (same_name(tables[i].name, name)) return static_cast<std::int32_t>(i);
   }
   return -1;
 }
 
-std::int32_t Plan::source_index(std::string_view name) const {
-  for (std::size_t i = 0; i < tables.size(); ++i) {
-    if (tables[i].source == name) return static_cast<std::int32_t>(i);
-  }
-  return -1;
-}
-
-}  // namespace custos::guard
-
-namespace custos::guard {
-
-Result<Plan> make_plan(const DbSchema& schema, const detail::RowDecider& decider, bool lenient,
-                       const std::string& secret) {
+Result<Plan> make_plan(const DbSchema& schema, const detail::RowDecider& decider, bool lenient) {
   Plan plan;
   for (const auto& compiled : decider.compiled().tables) {
     const DbTable* db = schema.table(compiled.binding.name);
     if (!db || db->is_view) continue;
-    auto table = plan_table(schema, *db, compiled, decider, plan.tables.size(), lenient, secret);
+    auto table = plan_table(schema, *db, compiled, decider, lenient);
     if (!table.ok()) return table.status();
     plan.tables.push_back(std::move(*table));
   }

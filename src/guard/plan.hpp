@@ -1,18 +1,15 @@
-// A session's plan: for each table of the database, how the session sees it.
+// A session's plan: for each bound table of the database, how the session
+// sees it.
 //
-// Bound tables become TEMP views named like them (temp is searched before
-// main). A view's columns are the table's, each public (read as is),
-// guarded (through custos_cell, which decides the cell for its row) or
-// refused (left out in strict mode, NULL in lenient mode); its WHERE clause
-// calls custos_row, which keeps only rows whose subject passes. Decided
-// here, once per session and policy: which columns some rule could grant.
-//
-// Every read of a `main` table and every call of custos_row / custos_cell
-// sits inside a CTE of the view whose name is the table's `source`: a
-// per-session secret. SQLite tells the authorizer the name of the FROM term
-// a read happens under, and a statement can name its own CTE like any view
-// ("WITH Customer AS (SELECT * FROM main.Secret) ..."); only the secret name
-// proves that a read comes from the session's own view.
+// Each bound table becomes a virtual table in `temp`, named like it (temp is
+// searched before main), served by the guard's module (vtab.cpp). The module
+// reads the table with an internal SELECT and returns only the rows whose
+// subject passes; SQLite evaluates a statement's own WHERE, JOIN and
+// aggregates on those rows alone, so no expression of the statement ever
+// sees a row the session may not see. A column is public (returned as
+// stored), guarded (decided per cell: plain, transformed or NULL) or refused
+// (left out in strict mode, NULL in lenient mode). Decided here, once per
+// session and policy: which columns some rule could grant.
 #pragma once
 
 #include <cstdint>
@@ -27,37 +24,40 @@ namespace custos::guard {
 
 struct PlannedColumn {
   enum class Kind : std::uint8_t { kPublic, kGuarded, kRefused };
+  // How rows can be found by this column's value (public columns only).
+  enum class Seek : std::uint8_t { kNone, kIndexed, kUnique, kRowid };
   std::string name;  // as the database spells it
+  std::string type;  // declared type
   Kind kind = Kind::kPublic;
+  Seek seek = Seek::kNone;
   std::int32_t category = -1;  // guarded and refused classified columns
   std::string category_name;
   detail::Verdict refusal;  // refused: why no rule could ever grant it
+  int base = -1;            // its value's index in the internal SELECT
 };
 
 struct PlannedTable {
-  std::string name;    // as the database spells it; also the view's name
-  std::string source;  // the secret name of the view's CTE (see above)
+  std::string name;  // as the database spells it; also the virtual table's name
   bool is_public = false;
   std::vector<PlannedColumn> columns;  // every column of the table, in order
-  // Subject attribute slots filled from the view's attribute arguments.
-  std::vector<std::uint32_t> attribute_slots;
-  bool any_guarded = false;  // some classified column may be granted
-  std::string view_sql;      // CREATE TEMP VIEW ...
+  std::vector<int> visible;            // the columns the virtual table declares
+  std::string select;                  // the internal SELECT, without WHERE
+  int subject_base = -1, collected_base = -1;
+  std::vector<int> attribute_base;             // bound subject attributes' values
+  std::vector<std::uint32_t> attribute_slots;  // and the condition slots they fill
+  bool any_guarded = false;                    // some classified column may be granted
+  std::string declare_sql;                     // for sqlite3_declare_vtab
 };
 
 struct Plan {
   std::vector<PlannedTable> tables;
-  const PlannedTable* view(std::string_view name) const;
-  std::int32_t view_index(std::string_view name) const;
-  // The table whose view's CTE is named exactly `name`, or -1.
-  std::int32_t source_index(std::string_view name) const;
+  const PlannedTable* table(std::string_view name) const;
+  std::int32_t table_index(std::string_view name) const;
 };
 
 // Plans every table the policy binds. Tables the database lacks are left
-// out (their reads fail as SQLite's "no such table"). `secret`: the
-// session's unguessable token, from which the CTE names are made.
-Result<Plan> make_plan(const DbSchema& schema, const detail::RowDecider& decider, bool lenient,
-                       const std::string& secret);
+// out (their reads fail as SQLite's "no such table").
+Result<Plan> make_plan(const DbSchema& schema, const detail::RowDecider& decider, bool lenient);
 
 // The bound tables the database lacks, or has only as views: a Database
 // refuses to open over them.

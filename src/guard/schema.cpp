@@ -1,6 +1,7 @@
 #include "guard/schema.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace custos::guard {
 namespace {
@@ -95,24 +96,42 @@ Result<DbSchema> read_schema(sqlite3* db) {
   if (!s.ok()) return s;
   for (auto& t : schema.tables) {
     std::vector<std::pair<int, std::string>> key;
-    s = each_row(db, "SELECT name, pk FROM pragma_table_info(?1)", t.name, [&](sqlite3_stmt* row) {
-      t.columns.push_back(text_of(row, 0));
-      if (const int pk = sqlite3_column_int(row, 1); pk > 0) key.emplace_back(pk, t.columns.back());
-    });
+    s = each_row(db, "SELECT name, pk, type FROM pragma_table_info(?1)", t.name,
+                 [&](sqlite3_stmt* row) {
+                   t.columns.push_back(text_of(row, 0));
+                   t.types.push_back(text_of(row, 2));
+                   if (const int pk = sqlite3_column_int(row, 1); pk > 0) {
+                     key.emplace_back(pk, t.columns.back());
+                   }
+                 });
     if (!s.ok()) return s;
     std::sort(key.begin(), key.end());
     for (auto& [order, column] : key) t.primary_key.push_back(column);
     if (t.is_view) continue;
-    std::vector<std::string> unique_indexes;
-    s = each_row(db, "SELECT name FROM pragma_index_list(?1) WHERE \"unique\"", t.name,
-                 [&](sqlite3_stmt* row) { unique_indexes.push_back(text_of(row, 0)); });
+    // An INTEGER PRIMARY KEY of a rowid table is the rowid itself.
+    if (t.primary_key.size() == 1) {
+      const auto at = std::find(t.columns.begin(), t.columns.end(), t.primary_key[0]);
+      std::string type = t.types[static_cast<std::size_t>(at - t.columns.begin())];
+      for (char& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      bool without_rowid = false;
+      s = each_row(db, "SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk'", t.name,
+                   [&](sqlite3_stmt*) { without_rowid = true; });
+      if (!s.ok()) return s;
+      if (type == "INTEGER" && !without_rowid) t.rowid_alias = t.primary_key[0];
+    }
+    std::vector<std::pair<std::string, bool>> indexes;  // name, unique
+    s = each_row(db, "SELECT name, \"unique\" FROM pragma_index_list(?1)", t.name,
+                 [&](sqlite3_stmt* row) {
+                   indexes.emplace_back(text_of(row, 0), sqlite3_column_int(row, 1) != 0);
+                 });
     if (!s.ok()) return s;
-    for (const auto& index : unique_indexes) {
+    for (const auto& [index, unique] : indexes) {
       std::vector<std::string> columns;
-      s = each_row(db, "SELECT name FROM pragma_index_info(?1)", index,
+      s = each_row(db, "SELECT name FROM pragma_index_info(?1) ORDER BY seqno", index,
                    [&](sqlite3_stmt* row) { columns.push_back(text_of(row, 0)); });
       if (!s.ok()) return s;
-      if (columns.size() == 1) t.unique.push_back(columns[0]);
+      if (!columns.empty() && !columns[0].empty()) t.indexed.push_back(columns[0]);
+      if (unique && columns.size() == 1) t.unique.push_back(columns[0]);
     }
     s = each_row(db, "SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list(?1)", t.name,
                  [&](sqlite3_stmt* row) {

@@ -17,7 +17,10 @@ struct DbTable {
   std::string name;  // as the database spells it
   bool is_view = false;
   std::vector<std::string> columns;
+  std::vector<std::string> types;        // declared type of each column ("" when none)
   std::vector<std::string> primary_key;  // in key order; empty: rowid only
+  std::string rowid_alias;               // the INTEGER PRIMARY KEY column, if any
+  std::vector<std::string> indexed;      // first columns of the table's indexes
   std::vector<std::string> unique;       // columns with a one-column unique index
   struct ForeignKey {
     std::string from;  // column of this table
