@@ -23,6 +23,14 @@ RowDecider::RowDecider(const Engine& engine, const Request& request)
                   (request_.time && !options_.trust_request_time);
   rr_.now = request_.time && options_.trust_request_time ? *request_.time : options_.clock();
 
+  // A purpose on a basis without consent checks, in a policy without special
+  // categories, never reads a subject's consent: skip the store per row.
+  if (rr_.purpose >= 0) {
+    const lang::Basis basis = cp_.purpose_basis[static_cast<std::size_t>(rr_.purpose)];
+    needs_consent_ = basis == lang::Basis::kConsent || basis == lang::Basis::kLegitimateInterest ||
+                     std::find(cp_.leaf_sensitive.begin(), cp_.leaf_sensitive.end(), 1) !=
+                         cp_.leaf_sensitive.end();
+  }
   const auto& slots = cp_.attributes.slots;
   arena_.reserve(list_items_in(request_));
   slots_.resize(slots.size());
@@ -101,7 +109,7 @@ void RowDecider::begin_row(std::string_view subject, std::optional<Timestamp> co
   }
   rr_.consent = ConsentStatus::kNone;
   rr_.consent_failed = false;
-  if (rr_.malformed || rr_.purpose < 0 || !options_.consent_store) return;
+  if (rr_.malformed || rr_.purpose < 0 || !options_.consent_store || !needs_consent_) return;
   auto records = options_.consent_store->records(subject_);
   if (!records.ok()) {
     rr_.consent_failed = true;  // fail closed: no consent can be shown

@@ -81,6 +81,7 @@ class RowDecider {
   std::vector<Value> subject_values_;  // what subject slots point into
   std::vector<RtValue> row_arena_;
   std::string subject_;
+  bool needs_consent_ = true;  // the purpose or a special category reads consent
   ConditionMemo memo_;
   std::vector<RtValue> scratch_;
   std::vector<ResolvedConsent> consent_;

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -868,9 +869,10 @@ bool Session::Impl::admit(Cursor& cursor) {
   switch (sqlite3_column_type(s, t.subject_base)) {
     case SQLITE_INTEGER: {
       char digits[24];
-      const int n = std::snprintf(digits, sizeof digits, "%lld",
-                                  static_cast<long long>(sqlite3_column_int64(s, t.subject_base)));
-      subject_.assign(digits, static_cast<std::size_t>(n));
+      const auto end =
+          std::to_chars(digits, digits + sizeof digits, sqlite3_column_int64(s, t.subject_base))
+              .ptr;
+      subject_.assign(digits, end);
       break;
     }
     case SQLITE_TEXT:
@@ -960,9 +962,9 @@ void Session::Impl::column(Cursor& cursor, sqlite3_context* ctx, int visible) {
         text = std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(value)),
                                 static_cast<std::size_t>(sqlite3_value_bytes(value)));
       } else {
-        const int n = std::snprintf(digits, sizeof digits, "%lld",
-                                    static_cast<long long>(sqlite3_value_int64(value)));
-        text = std::string_view(digits, static_cast<std::size_t>(n));
+        const auto end =
+            std::to_chars(digits, digits + sizeof digits, sqlite3_value_int64(value)).ptr;
+        text = std::string_view(digits, static_cast<std::size_t>(end - digits));
       }
       char pseudonym[16];
       detail::pseudonym_into(*decider_->hasher(), text, pseudonym);
