@@ -7,6 +7,7 @@
 #include "cli/schema.hpp"
 #include "custos/limits.hpp"
 #include "lang/checker.hpp"
+#include "policy/assertions.hpp"
 #include "policy/compiled_policy.hpp"
 
 namespace custos::cli {
@@ -70,7 +71,8 @@ int run_check(const std::vector<std::string>& raw) {
       exit_code = kExitBadInput;
       continue;
     }
-    const auto analysis = lang::analyze(path, std::move(*text), schema ? &*schema : nullptr);
+    const auto analysis =
+        detail::analyze_policy(path, std::move(*text), schema ? &*schema : nullptr);
     for (const auto& d : analysis.diagnostics) std::fputs(d.to_string().c_str(), stderr);
     const std::size_t errors = analysis.error_count;
     const std::size_t warnings = analysis.warning_count;

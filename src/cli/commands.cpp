@@ -54,6 +54,32 @@ const std::vector<Command>& commands() {
        "grants only. `show` prints the subject's history as JSON.\n\n"
        "Exit: 0 on success, 1 when the store or a value is bad, 2 on usage errors.\n",
        run_consent},
+      {"matrix", "show who can see what, for which purpose",
+       "usage: custos matrix POLICY [--role R] [--purpose P] [--format text|csv|json|html]\n\n"
+       "Prints the policy's access matrix: for every role (with the grants it inherits),\n"
+       "action, leaf category and purpose, what a request gets from the rules: allowed\n"
+       "(in which form, by which rule), denied by a rule, or no allow rule; the\n"
+       "conditions that decide it; the consent it needs (needed, objectable, none);\n"
+       "and the retention period. Identical rows are grouped: a category name stands\n"
+       "for all its leaves, `*` for every role, category or purpose.\n\n"
+       "  --role R       only role R\n"
+       "  --purpose P    only purpose P and its descendants\n"
+       "  --format F     text (default; rows without an allow rule are summed up in one\n"
+       "                 line), csv, json, or html (one self-contained page)\n\n"
+       "Exit: 0 on success, 1 when the policy has errors or a name is unknown.\n",
+       run_matrix},
+      {"diff", "show the access a policy change gains and loses",
+       "usage: custos diff OLD NEW [--format text|json] [--fail-on-gain]\n\n"
+       "Compares the access matrices of two versions of a policy: requests that became\n"
+       "allowed (gained) or not allowed (lost), and allowed ones whose transform,\n"
+       "consent requirement, retention period or conditions changed (changed, with\n"
+       "from and to). JSON: {\"gained\": [...], \"lost\": [...], \"changed\": [...]}.\n\n"
+       "  --format F      text (default) or json\n"
+       "  --fail-on-gain  exit 1 when anything became more revealing: a gained row, a\n"
+       "                  more revealing transform, less consent, a longer retention,\n"
+       "                  or a condition dropped\n\n"
+       "Exit: 0 on success, 1 on policy errors or (with --fail-on-gain) a gain.\n",
+       run_diff},
   };
   return kCommands;
 }

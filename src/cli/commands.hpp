@@ -51,5 +51,7 @@ int run_fmt(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
 int run_test(const std::vector<std::string>& args);
 int run_consent(const std::vector<std::string>& args);
+int run_matrix(const std::vector<std::string>& args);
+int run_diff(const std::vector<std::string>& args);
 
 }  // namespace custos::cli

@@ -53,6 +53,7 @@ class Checker {
       auto& node = parsed_.ast.statements[i].node;
       if (auto* rule = std::get_if<Rule>(&node)) check_rule(*rule, i);
       if (auto* retain = std::get_if<RetainRule>(&node)) check_retain(*retain);
+      if (auto* assertion = std::get_if<Assertion>(&node)) check_assertion(*assertion);
     }
     check_tables();
     if (!sink_.has_errors()) {
@@ -65,6 +66,7 @@ class Checker {
   Symbols take_symbols() { return std::move(syms_); }
   std::vector<ResolvedRule> take_rules() { return std::move(rules_); }
   std::vector<ResolvedRetain> take_retains() { return std::move(retains_); }
+  std::vector<ResolvedAssertion> take_assertions() { return std::move(assertions_); }
   const PolicyHeader* header() const { return header_; }
 
  private:
@@ -397,6 +399,7 @@ class Checker {
 
     ResolvedRule resolved;
     resolved.id = id;
+    resolved.default_id = !r.explicit_id;
     resolved.effect = r.effect;
     resolved.action = r.action;
     resolved.any_role = r.roles.star;
@@ -449,7 +452,26 @@ class Checker {
       for (const auto& n : r.purposes->names) resolved.purposes.push_back(resolve_purpose(n));
     }
     resolved.period = r.period.seconds();
+    resolved.written = r.period;
+    resolved.line = file_.line_of(r.categories.span.begin);
     retains_.push_back(std::move(resolved));
+  }
+
+  // Names are resolved here; whether the promise holds is decided after the
+  // policy is checked (src/policy/assertions.cpp), from its access matrix.
+  void check_assertion(const Assertion& a) {
+    ResolvedAssertion resolved;
+    resolved.kind = a.kind;
+    if (a.at_most) resolved.at_most = a.at_most->value;
+    resolved.span = a.assert_span;
+    resolved.any_role = a.roles.star;
+    for (const auto& n : a.roles.names) resolved.roles.push_back(resolve_role(n));
+    resolved.action = a.action;
+    resolved.any_category = a.categories.star;
+    for (const auto& n : a.categories.names) resolved.categories.push_back(resolve_category(n));
+    resolved.any_purpose = a.purposes.star;
+    for (const auto& n : a.purposes.names) resolved.purposes.push_back(resolve_purpose(n));
+    assertions_.push_back(std::move(resolved));
   }
 
   // ---- conditions ----
@@ -954,6 +976,7 @@ class Checker {
   std::unordered_map<std::string, int> rule_id_lines_;
   std::vector<ResolvedRule> rules_;
   std::vector<ResolvedRetain> retains_;
+  std::vector<ResolvedAssertion> assertions_;
   bool too_many_roles_ = false;
   std::unordered_map<const void*, std::vector<std::string>> sorted_names_;
   std::unordered_map<int, std::vector<int>> held_cache_;
@@ -1055,6 +1078,7 @@ Analysis analyze(std::string name, std::string text, const Schema* schema) {
     policy->symbols = checker.take_symbols();
     policy->rules = checker.take_rules();
     policy->retains = checker.take_retains();
+    policy->assertions = checker.take_assertions();
     policy->parsed = std::move(parsed);
     policy->source = std::move(source);
     out.policy = std::move(policy);

@@ -74,6 +74,7 @@ struct ResolvedRule {
     Transform transform;
   };
   std::string id;
+  bool default_id = false;  // no @id: FILE:LINE, which moves with the rule
   Effect effect = Effect::kAllow;
   Action action = Action::kRead;
   bool any_role = false;  // `*`
@@ -91,15 +92,32 @@ struct ResolvedRetain {
   bool purpose_list = false;  // `for P, ...` with names (not absent, not `*`)
   std::vector<int> purposes;
   std::int64_t period = 0;  // seconds
+  Duration written;         // the period as written (`3y`), for people
+  int line = 0;             // where its categories start: the rule's line
+};
+
+// An assertion, resolved: a scope of requests and the promise about them.
+struct ResolvedAssertion {
+  AssertKind kind = AssertKind::kNever;
+  Transform at_most;  // kAtMost only
+  Span span;          // the word `assert`, where a failure is reported
+  bool any_role = false;
+  std::vector<int> roles;
+  Action action = Action::kRead;
+  bool any_category = false;
+  std::vector<int> categories;
+  bool any_purpose = false;
+  std::vector<int> purposes;
 };
 
 struct CheckedPolicy {
   std::shared_ptr<const SourceFile> source;
   ParsedPolicy parsed;
   Symbols symbols;
-  std::vector<ResolvedRule> rules;      // in source order
-  std::vector<ResolvedRetain> retains;  // in source order
-  std::string name;                     // from the policy header
+  std::vector<ResolvedRule> rules;            // in source order
+  std::vector<ResolvedRetain> retains;        // in source order
+  std::vector<ResolvedAssertion> assertions;  // in source order
+  std::string name;                           // from the policy header
   std::int64_t version = 0;
 };
 

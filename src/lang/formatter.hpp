@@ -20,4 +20,7 @@ inline constexpr std::size_t kLineWidth = 100;
 
 std::string format_policy(const SourceFile& file, const ParsedPolicy& parsed);
 
+// A condition in canonical form on one line, as `custos matrix` shows it.
+std::string format_expr(const Expr& e);
+
 }  // namespace custos::lang

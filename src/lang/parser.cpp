@@ -34,13 +34,13 @@ class Parser {
       statement_begin_ = peek().span.begin;
       try {
         parse_statement();
-        if (!at(Tok::kEnd) && !starts_statement(peek().kind)) {
+        if (!at(Tok::kEnd) && !at_statement_start()) {
           const bool same_line = file_.line_of(peek().span.begin) == file_.line_of(last_end_);
           error_here("expected the start of a new statement, found " + describe(peek().kind),
                      same_line && peek().kind == Tok::kName
                          ? "is a `,` missing before it?"
                          : "statements start with policy, category, purpose, role, attribute, "
-                           "table, allow, deny, retain or @id");
+                           "table, allow, deny, retain, assert or @id");
         }
       } catch (const SyntaxError&) {
         synchronize(start);
@@ -105,8 +105,17 @@ class Parser {
   // Skips to the next statement keyword after an error; always makes progress.
   void synchronize(std::size_t start) {
     if (pos_ == start) advance();
-    while (!at(Tok::kEnd) && !starts_statement(peek().kind)) advance();
+    while (!at(Tok::kEnd) && !at_statement_start()) advance();
   }
+
+  // `assert` is not reserved: it starts a statement only when `never`,
+  // `consent` or `at` follows it, so `assert` stays usable as a name.
+  bool at_assertion() const {
+    if (!at(Tok::kName) || text_of(peek()) != "assert" || peek(1).kind != Tok::kName) return false;
+    const std::string_view next = text_of(peek(1));
+    return next == "never" || next == "consent" || next == "at";
+  }
+  bool at_statement_start() const { return starts_statement(peek().kind) || at_assertion(); }
 
   // ---- names ----
   Name name_from(const Token& t) const { return Name{std::string(text_of(t)), t.span, false}; }
@@ -169,7 +178,7 @@ class Parser {
                  "list is too long (limit: " + std::to_string(limits::kMaxListItems) + " items)",
                  {}, "E012");
       }
-      if (any && (at(Tok::kEnd) || starts_statement(peek().kind))) {
+      if (any && (at(Tok::kEnd) || at_statement_start())) {
         report("E010", out_.lexed.tokens[pos_ - 1].span, "a list cannot end with `,`",
                "remove the `,` or add the missing name");
         break;
@@ -213,6 +222,11 @@ class Parser {
   void parse_statement() {
     const std::uint32_t begin = peek().span.begin;
     StatementNode node;
+    if (at_assertion()) {
+      node = parse_assertion();
+      out_.ast.statements.push_back(Statement{{begin, last_end_}, std::move(node)});
+      return;
+    }
     switch (peek().kind) {
       case Tok::kPolicy:
         node = parse_header();
@@ -242,8 +256,11 @@ class Parser {
         break;
       default:
         error_here("expected a statement, found " + describe(peek().kind),
-                   "statements start with policy, category, purpose, role, attribute, table, "
-                   "allow, deny, retain or @id");
+                   at(Tok::kName) && text_of(peek()) == "assert"
+                       ? "write `assert never ...`, `assert consent for ...` or `assert at most "
+                         "TRANSFORM for ...`"
+                       : "statements start with policy, category, purpose, role, attribute, "
+                         "table, allow, deny, retain, assert or @id");
     }
     out_.ast.statements.push_back(Statement{{begin, last_end_}, std::move(node)});
   }
@@ -356,22 +373,7 @@ class Parser {
     r.effect_span = effect.span;
     r.roles = parse_name_list("a role name");
     expect(Tok::kTo, "after the roles of a rule");
-    const Token& action = advance();
-    switch (action.kind) {
-      case Tok::kRead:
-        r.action = Action::kRead;
-        break;
-      case Tok::kShare:
-        r.action = Action::kShare;
-        break;
-      case Tok::kUse:
-        r.action = Action::kUse;
-        break;
-      default:
-        error_at(action.span,
-                 "expected an action (`read`, `share` or `use`), found " + describe(action.kind));
-    }
-    r.action_span = action.span;
+    r.action = parse_action(r.action_span);
     r.categories_span.begin = peek().span.begin;
     if (accept(Tok::kStar)) {
       r.all_categories = true;
@@ -402,15 +404,75 @@ class Parser {
     return r;
   }
 
-  TransformNode parse_transform() {
-    advance();  // as
+  // assert never ROLES to ACTION CATEGORIES for PURPOSES
+  // assert consent for ROLES to ACTION CATEGORIES for PURPOSES
+  // assert at most TRANSFORM for ROLES to ACTION CATEGORIES for PURPOSES
+  Assertion parse_assertion() {
+    Assertion a;
+    a.assert_span = advance().span;  // assert
+    const Token& word = advance();
+    const std::string_view kind = text_of(word);
+    if (kind == "never") {
+      a.kind = AssertKind::kNever;
+    } else if (kind == "consent") {
+      a.kind = AssertKind::kConsent;
+      expect(Tok::kFor, "after `assert consent`");
+    } else {
+      a.kind = AssertKind::kAtMost;
+      if (!at(Tok::kName) || text_of(peek()) != "most") {
+        error_here("expected `most` after `assert at`, found " + describe(peek().kind),
+                   "write `assert at most TRANSFORM for ROLES to ACTION CATEGORIES for PURPOSES`");
+      }
+      a.at_most = parse_transform_word("`assert at most`");
+      expect(Tok::kFor, "after the transform of `assert at most`");
+    }
+    a.roles = parse_name_list("a role name");
+    expect(Tok::kTo, "after the roles of an assertion");
+    a.action = parse_action(a.action_span);
+    a.categories = parse_name_list("a category name");
+    if (at(Tok::kAs)) {
+      error_here("an assertion names categories without transforms",
+                 "to bound what is revealed, write `assert at most TRANSFORM for ...`");
+    }
+    expect(Tok::kFor, "after the categories of an assertion");
+    a.purposes = parse_name_list("a purpose name");
+    if (at(Tok::kWhen)) {
+      error_here("an assertion has no condition: it holds for every request in its scope",
+                 "remove the `when ...`");
+    }
+    return a;
+  }
+
+  Action parse_action(Span& span) {
+    const Token& action = advance();
+    span = action.span;
+    switch (action.kind) {
+      case Tok::kRead:
+        return Action::kRead;
+      case Tok::kShare:
+        return Action::kShare;
+      case Tok::kUse:
+        return Action::kUse;
+      default:
+        error_at(action.span,
+                 "expected an action (`read`, `share` or `use`), found " + describe(action.kind));
+    }
+  }
+
+  TransformNode parse_transform() { return parse_transform_word("`as`"); }
+
+  // The transform after `after` (`as`, or `most` in `assert at most`), which
+  // is the current token.
+  TransformNode parse_transform_word(const char* after) {
+    advance();  // as / most
     TransformNode t;
     const Token& word = peek();
     t.span = word.span;
     const std::string name(text_of(word));
     if (word.kind != Tok::kName) {
-      error_here("expected a transform after `as`, found " + describe(word.kind),
-                 "transforms are " + transform_list());
+      error_here(
+          std::string("expected a transform after ") + after + ", found " + describe(word.kind),
+          "transforms are " + transform_list());
     }
     advance();
     const TransformSpelling* spelling = find_transform(name);
@@ -473,7 +535,7 @@ class Parser {
     }
     t.open_brace = expect(Tok::kLBrace, "or `public` after the table name").span;
     while (!at(Tok::kRBrace)) {
-      if (at(Tok::kEnd) || starts_statement(peek().kind)) {
+      if (at(Tok::kEnd) || at_statement_start()) {
         error_here("expected `}` to close the block of table `" + t.table.text + "`, found " +
                    describe(peek().kind));
       }
@@ -484,7 +546,7 @@ class Parser {
         // Resume at the next line's first token or at the end of the block.
         if (pos_ == start) advance();
         const int line = file_.line_of(out_.lexed.tokens[pos_ - 1].span.begin);
-        while (!at(Tok::kEnd) && !at(Tok::kRBrace) && !starts_statement(peek().kind) &&
+        while (!at(Tok::kEnd) && !at(Tok::kRBrace) && !at_statement_start() &&
                file_.line_of(peek().span.begin) == line) {
           advance();
         }
