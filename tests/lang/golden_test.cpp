@@ -10,6 +10,7 @@
 #include "cli/schema.hpp"
 #include "lang/checker.hpp"
 #include "lang/formatter.hpp"
+#include "policy/assertions.hpp"
 
 namespace fs = std::filesystem;
 using namespace custos::lang;
@@ -43,7 +44,7 @@ TEST_CASE("golden: invalid policies give exactly the expected diagnostics", "[go
     const std::string name = path.filename().string();
     INFO(name);
     const bool with_db = name.rfind("db_", 0) == 0;
-    const auto a = analyze(name, slurp(path), with_db ? &*schema : nullptr);
+    const auto a = custos::detail::analyze_policy(name, slurp(path), with_db ? &*schema : nullptr);
     std::string rendered;
     for (const auto& d : a.diagnostics) rendered += d.to_string();
     auto expected_path = path;
