@@ -181,5 +181,67 @@ contains test-failing "1 passed, 1 failed" "$(echo "$out" | tail -n 1)"
 printf '{"not": "an array"}' >"$work/notcases.json"
 expect test-bad-file 1 "$custos" test "$work/mkt.custos" "$work/notcases.json"
 
+# ---- matrix and diff (issue 11) ----
+expected=$src/tests/cli/expected
+# same_as NAME FILE TEXT: TEXT must equal the file's content exactly.
+same_as() {
+  if [ "$3" != "$(cat "$2")" ]; then
+    echo "FAIL $1: output differs from $2"
+    diff <(printf '%s\n' "$3") "$2" | head -10
+    failures=$((failures + 1))
+  else
+    pass=$((pass + 1))
+  fi
+}
+# Run from the source tree, so file names in the output are relative.
+expect matrix-crm-text 0 bash -c "cd '$src' && '$custos' matrix policy-lang/examples/crm.custos"
+same_as matrix-crm-text "$expected/crm_matrix.txt" "$out"
+expect matrix-crm-marketer-json 0 bash -c "cd '$src' && '$custos' matrix policy-lang/examples/crm.custos --role marketer --format json"
+same_as matrix-crm-marketer-json "$expected/crm_matrix_marketer.json" "$out"
+expect matrix-crm-csv 0 "$custos" matrix "$examples/crm.custos" --role dpo --format csv
+same_as matrix-crm-csv /dev/stdin "$out" <<'CSV'
+role,action,category,purpose,effect,transform,rule,consent,conditional,conditions,retention
+dpo,use,staff health,marketing marketing.email marketing.recommendations,deny,,no-marketing-sensitive,,false,,
+dpo,use,identity contact billing purchase derived,marketing marketing.email marketing.recommendations,no_allow,,,,false,,
+dpo,read,identity contact staff,legal.dsar,allow,plain,dpo-dsar,none,false,,unlimited
+dpo,read,billing purchase,legal.dsar,allow,plain,dpo-dsar,none,false,,3y
+dpo,read,health,legal.dsar,allow,plain,dpo-dsar,needed,false,,6mo
+dpo,read,derived,legal.dsar,allow,plain,dpo-dsar,none,false,,90d
+dpo,read,*,service service.support service.billing analytics analytics.sales analytics.workforce legal.tax legal.audit hr hr.admin hr.payroll,no_allow,,,,false,,
+dpo,share,*,service service.support service.billing analytics analytics.sales analytics.workforce legal.tax legal.audit legal.dsar hr hr.admin hr.payroll,no_allow,,,,false,,
+CSV
+expect matrix-unknown-role 1 "$custos" matrix "$examples/crm.custos" --role marketeer
+contains matrix-unknown-role "declares no role \`marketeer\` (did you mean \`marketer\`?)" "$err"
+expect matrix-bad-format 2 "$custos" matrix "$examples/crm.custos" --format pdf
+expect matrix-policy-errors 1 "$custos" matrix "$work/typo.custos"
+contains matrix-policy-errors "error[E020]" "$err"
+# HTML: one page, nothing loaded from elsewhere, every policy text escaped.
+printf 'policy "t" version 1\ncategory c\npurpose p basis contract\nrole r\nretain c for 1y\n@id("<b>&\\"x\\"")\nallow r to read c for p when context.tag == "</td><script>"\n' >"$work/html.custos"
+expect matrix-html 0 "$custos" matrix "$work/html.custos" --format html
+contains matrix-html '<!DOCTYPE html>' "$out"
+contains matrix-html 'allow &lt;b&gt;&amp;&quot;x&quot; when context.tag == &quot;&lt;/td&gt;&lt;script&gt;&quot;' "$out"
+if [[ "$out" == *"<script"* || "$out" == *"<b>&"* || "$out" == *"http"* || "$out" == *"<link"* || "$out" == *"src="* ]]; then
+  echo "FAIL matrix-html: unescaped text or an external resource"; failures=$((failures + 1))
+fi
+
+# diff: the seeded changes of tests/policy/crm_v2.custos, and nothing else
+expect diff-crm-text 0 bash -c "cd '$src' && '$custos' diff policy-lang/examples/crm.custos tests/policy/crm_v2.custos"
+same_as diff-crm-text "$expected/crm_diff.txt" "$out"
+expect diff-crm-json 0 bash -c "cd '$src' && '$custos' diff policy-lang/examples/crm.custos tests/policy/crm_v2.custos --format json"
+same_as diff-crm-json "$expected/crm_diff.json" "$out"
+expect diff-fail-on-gain 1 "$custos" diff "$examples/crm.custos" "$src/tests/policy/crm_v2.custos" --fail-on-gain
+contains diff-fail-on-gain "crm_v2.custos reveals more than" "$err"
+expect diff-same 0 "$custos" diff "$examples/crm.custos" "$examples/crm.custos" --fail-on-gain
+contains diff-same "no change in access" "$out"
+expect diff-same-json 0 "$custos" diff "$examples/crm.custos" "$examples/crm.custos" --format json
+same_as diff-same-json /dev/stdin "$out" <<'JSON'
+{
+  "gained": [],
+  "lost": [],
+  "changed": []
+}
+JSON
+expect diff-usage 2 "$custos" diff "$examples/crm.custos"
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
