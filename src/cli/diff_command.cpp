@@ -58,9 +58,12 @@ void print_text(const lang::CheckedPolicy& old_p, const lang::CheckedPolicy& new
       }
       const Access& from = d.accesses[static_cast<std::size_t>(row.from)];
       const Access& to = d.accesses[row.access];
-      std::printf("    was: %s    now: %s    %s\n", access_text(from, "").c_str(),
-                  access_text(to, "").c_str(),
-                  detail::reveals_more(from, to) ? "(reveals more)" : "(reveals less)");
+      for (const auto& [label, a] : {std::pair{"was: ", &from}, std::pair{"now: ", &to}}) {
+        std::string text = access_text(*a, "         ");
+        text.replace(4, 5, label);
+        std::fputs(text.c_str(), stdout);
+      }
+      std::printf("    %s\n", detail::reveals_more(from, to) ? "(reveals more)" : "(reveals less)");
     }
   };
   section("gained", d.gained);

@@ -622,7 +622,8 @@ class Checker {
   // ---- tables ----
   struct BoundTable {
     const TableBinding* binding;
-    std::set<std::string> listed;  // lower-case column names the block names
+    std::set<std::string> listed;         // lower-case column names the block names
+    std::set<std::string> public_listed;  // those of them listed `: public`
   };
 
   const Schema::Table* schema_table(const std::string& name) const {
@@ -662,7 +663,10 @@ class Checker {
       auto& listed = it->second.listed;
       for (const auto& e : t->entries) {
         if (e.kind == EntryKind::kColumns) {
-          for (const auto& c : e.columns) listed.insert(lower(c.text));
+          for (const auto& c : e.columns) {
+            listed.insert(lower(c.text));
+            if (!e.category) it->second.public_listed.insert(lower(c.text));
+          }
         } else if ((e.kind == EntryKind::kSubject || e.kind == EntryKind::kCollected) &&
                    !e.column.table) {
           listed.insert(lower(e.column.column.text));
@@ -670,12 +674,37 @@ class Checker {
       }
     }
     for (auto& [key, table] : bound) check_table(*table.binding, bound);
+    // Tables the policy does not bind cannot be read at all: say which.
+    if (schema_) {
+      std::string unbound;
+      for (const auto& st : schema_->tables) {
+        if (!bound.count(lower(st.name))) unbound += (unbound.empty() ? "" : ", ") + quote(st.name);
+      }
+      if (!unbound.empty()) {
+        sink_.file_warning("W005", "database tables without a binding cannot be read: " + unbound,
+                           "reads of them are denied `unbound_table`; bind each with `table NAME "
+                           "{ ... }`, or declare it `table NAME public` if it holds no personal "
+                           "data");
+      }
+    }
   }
 
   void check_table(const TableBinding& t, const std::map<std::string, BoundTable>& bound) {
     const Schema::Table* db = nullptr;
     if (schema_) {
       db = schema_table(t.table.text);
+      const auto view =
+          std::find_if(schema_->views.begin(), schema_->views.end(),
+                       [&](const Schema::View& v) { return lower(v.name) == lower(t.table.text); });
+      if (!db && view != schema_->views.end()) {
+        std::string bases;
+        for (const auto& b : view->base_tables) bases += (bases.empty() ? "" : ", ") + quote(b);
+        sink_.error("E055", t.table.span,
+                    quote(t.table.text) + " is a view of the database, and views cannot be bound",
+                    bases.empty() ? std::string("bind the tables it reads instead")
+                                  : "bind the tables it reads instead: " + bases);
+        return;
+      }
       if (!db) {
         std::vector<std::string> names;
         for (const auto& st : schema_->tables) names.push_back(st.name);
@@ -735,6 +764,51 @@ class Checker {
         }
       }
     }
+    if (!collected) {
+      // Without a collection time, every read that a retain rule applies to
+      // fails closed (collected_unknown): say so here, not in production.
+      std::vector<int> classified;
+      for (const auto& e : t.entries) {
+        if (e.kind != EntryKind::kColumns || !e.category) continue;
+        const auto it = syms_.category_ids.find(e.category->text);
+        if (it != syms_.category_ids.end()) classified.push_back(it->second);
+      }
+      bool every_purpose = false;
+      std::vector<std::string> purposes;
+      std::string lines;
+      for (const ResolvedRetain& r : retains_) {
+        const bool applies =
+            !classified.empty() &&
+            (r.all_categories || std::any_of(r.categories.begin(), r.categories.end(), [&](int rc) {
+               return rc >= 0 && std::any_of(classified.begin(), classified.end(), [&](int cc) {
+                        return covers(syms_.categories, rc, cc) || covers(syms_.categories, cc, rc);
+                      });
+             }));
+        if (!applies) continue;
+        lines += (lines.empty() ? "" : ", ") + std::to_string(r.line);
+        every_purpose = every_purpose || !r.purpose_list;
+        for (int p : r.purposes) {
+          if (p < 0) continue;
+          const std::string& name = syms_.purposes[static_cast<std::size_t>(p)].name;
+          if (std::find(purposes.begin(), purposes.end(), name) == purposes.end()) {
+            purposes.push_back(name);
+          }
+        }
+      }
+      if (!lines.empty()) {
+        std::string scope;
+        for (const auto& p : purposes) scope += (scope.empty() ? " for " : ", ") + p;
+        sink_.warning(
+            "W006", t.table.span,
+            "table " + quote(t.table.text) +
+                " has no `collected` line, but retention rules apply to its columns: "
+                "reading them" +
+                (every_purpose ? std::string() : scope) + " is always denied `collected_unknown`",
+            "add `collected COLUMN` (when each row's data was collected), or `collected "
+            "Table.Column via COLUMN`; retain rules at line" +
+                std::string(lines.find(',') == std::string::npos ? " " : "s ") + lines + " apply");
+      }
+    }
     if (!subject) {
       sink_.error("E050", t.table.span, "table " + quote(t.table.text) + " has no `subject` line",
                   "name the column that holds the data subject's id, or declare the table "
@@ -791,6 +865,23 @@ class Checker {
       sink_.error("E051", ref.column.span,
                   "table " + quote(ref.table->text) + "'s binding does not list column " +
                       quote(ref.column.text));
+    } else if (it->second.public_listed.count(lower(ref.column.text)) &&
+               std::none_of(it->second.binding->entries.begin(), it->second.binding->entries.end(),
+                            [&](const TableEntry& own) {
+                              return (own.kind == EntryKind::kSubject ||
+                                      own.kind == EntryKind::kCollected) &&
+                                     !own.column.table &&
+                                     lower(own.column.column.text) == lower(ref.column.text);
+                            })) {
+      // A public column holds no personal data: it can name no data subject
+      // and date no collection.
+      sink_.error(
+          "E051", ref.column.span,
+          std::string("`via` cannot take ") +
+              (std::string(word) == "subject" ? "the data subject" : "the collection time") +
+              " from " + quote(ref.table->text + "." + ref.column.text) + ", a public column",
+          "reference " + ref.table->text +
+              "'s own subject or collected column, or a classified one");
     }
     check_db_column(schema_table(ref.table->text), ref.column);
   }

@@ -48,7 +48,13 @@ struct Schema {
     std::string name;
     std::vector<std::string> columns;
   };
+  // A view, and the tables it reads (through other views too).
+  struct View {
+    std::string name;
+    std::vector<std::string> base_tables;
+  };
   std::vector<Table> tables;
+  std::vector<View> views;
 };
 
 struct Symbols {

@@ -255,7 +255,16 @@ MatrixOutcome AccessMatrix::item(const std::vector<std::uint32_t>& table, int ac
   std::int32_t retain = -1;
   for (std::uint32_t leaf : leaves) {
     const MatrixOutcome& o = outcomes_[table[cell(action, purpose, leaf)]];
-    if (o.effect != MatrixEffect::kAllow) return o;
+    if (o.effect != MatrixEffect::kAllow) {
+      // Denied for sure; but when an earlier leaf rests on a condition, the
+      // engine may stop there, with another reason.
+      MatrixOutcome denied = o;
+      denied.conditions.insert(denied.conditions.end(), conditions.begin(), conditions.end());
+      std::sort(denied.conditions.begin(), denied.conditions.end());
+      denied.conditions.erase(std::unique(denied.conditions.begin(), denied.conditions.end()),
+                              denied.conditions.end());
+      return denied;
+    }
     const int rank = reveal_rank(o.transform);
     if (rank < chosen_rank) chosen = o, chosen_rank = rank;
     conditions.insert(conditions.end(), o.conditions.begin(), o.conditions.end());

@@ -61,7 +61,8 @@ expect missing-value 2 "$custos" check "$examples/crm.custos" --db
 
 # check
 expect check-crm-db 0 "$custos" check "$examples/crm.custos" --db "$db"
-contains check-crm-db "ok: policy \"acme-crm\"" "$out"
+contains check-crm-db "ok with 2 warnings: policy \"acme-crm\"" "$out"
+contains check-crm-db "warning[W006]: table \`Customer\` has no \`collected\` line" "$err"
 expect check-both 0 "$custos" check "$examples/crm.custos" "$examples/loyalty.custos"
 contains check-both "acme-loyalty" "$out"
 expect check-missing-file 1 "$custos" check "$work/nope.custos"
