@@ -47,11 +47,13 @@ const std::vector<Command>& commands() {
        run_test},
       {"consent", "record or show a subject's consent",
        "usage: custos consent grant|withdraw|object --store FILE --subject ID --purpose P\n"
-       "                      [--at TIME] [--expires TIME] [--source TEXT]\n"
+       "                      [--at TIME] [--expires TIME] [--source TEXT] [--policy FILE]\n"
        "       custos consent show --store FILE --subject ID\n\n"
        "Appends a record to the consent store (created when missing); history is\n"
        "append-only. TIME is RFC 3339 (default: now, UTC); --expires applies to\n"
-       "grants only. `show` prints the subject's history as JSON.\n\n"
+       "grants only and must come after --at. With --policy FILE, a purpose the policy\n"
+       "does not declare is refused (the engine would never consult its record).\n"
+       "`show` prints the subject's history as JSON.\n\n"
        "Exit: 0 on success, 1 when the store or a value is bad, 2 on usage errors.\n",
        run_consent},
       {"matrix", "show who can see what, for which purpose",

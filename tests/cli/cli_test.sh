@@ -244,5 +244,20 @@ same_as diff-same-json /dev/stdin "$out" <<'JSON'
 JSON
 expect diff-usage 2 "$custos" diff "$examples/crm.custos"
 
+# consent: --policy refuses purposes the policy does not declare; --expires after --at
+expect consent-policy-typo 1 "$custos" consent grant --store "$work/typo-consent.db" --subject c-1 --purpose marketting --policy "$examples/crm.custos"
+contains consent-policy-typo "crm.custos declares no purpose \`marketting\` (did you mean \`marketing\`?); the record would never count" "$err"
+if [ -e "$work/typo-consent.db" ]; then echo "FAIL consent-policy-typo: the store was created"; failures=$((failures + 1)); fi
+expect consent-policy-implied 0 "$custos" consent grant --store "$work/policy-consent.db" --subject c-1 --purpose legal --policy "$examples/crm.custos" --at 2026-01-01T00:00:00Z
+contains consent-policy-implied "c-1 granted for legal at 2026-01-01T00:00:00Z" "$out"
+expect consent-policy-broken 1 "$custos" consent grant --store "$work/policy-consent.db" --subject c-1 --purpose p --policy "$work/typo.custos"
+contains consent-policy-broken "typo.custos has errors" "$err"
+expect consent-expires-at-at 1 "$custos" consent grant --store "$work/policy-consent.db" --subject c-1 --purpose legal --at 2026-01-01T00:00:00Z --expires 2026-01-01T00:00:00Z
+contains consent-expires-at-at "--expires 2026-01-01T00:00:00Z is not after --at 2026-01-01T00:00:00Z: the grant would never be in force" "$err"
+expect consent-expires-before-at 1 "$custos" consent grant --store "$work/policy-consent.db" --subject c-1 --purpose legal --at 2026-01-02T00:00:00Z --expires 2026-01-01T00:00:00Z
+expect consent-expires-after-at 0 "$custos" consent grant --store "$work/policy-consent.db" --subject c-1 --purpose legal --at 2026-01-01T00:00:00Z --expires 2026-01-01T00:00:01Z
+expect consent-show-after 0 "$custos" consent show --store "$work/policy-consent.db" --subject c-1
+if [ "$(grep -c '"state"' <<<"$out")" != 2 ]; then echo "FAIL consent-show-after: refused records were stored"; failures=$((failures + 1)); fi
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
