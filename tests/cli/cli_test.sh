@@ -259,5 +259,29 @@ expect consent-expires-after-at 0 "$custos" consent grant --store "$work/policy-
 expect consent-show-after 0 "$custos" consent show --store "$work/policy-consent.db" --subject c-1
 if [ "$(grep -c '"state"' <<<"$out")" != 2 ]; then echo "FAIL consent-show-after: refused records were stored"; failures=$((failures + 1)); fi
 
+# test: case files are checked before they run
+expect test-default-id-warning 1 "$custos" test "$work/mkt.custos" "$work/cases.json"
+contains test-default-id-warning "warning: $work/cases.json: case 1 \`granted\`: contact.email: pins rule \`mkt.custos:6\`, a default id: it changes when the rule moves (\`custos fmt\`, edits) or the file is renamed; give the rule an @id(\"...\")" "$err"
+cat >"$work/lint.json" <<'JSON'
+[{"name": "undated", "request": {"actor": {"roles": ["m"]}, "action": "read", "purpose": "marketing",
+   "subject": {"id": "c-1"}, "categories": ["contact.email"]},
+  "expect": {"contact.email": "deny consent_missing"}},
+ {"name": "nothing expected", "request": {"actor": {"roles": ["m"]}, "action": "read", "purpose": "marketing",
+   "categories": ["contact.email"], "context": {"time": "2026-11-28T12:00:00Z"}}, "expect": {}},
+ {"name": "misspelt", "request": {"actor": {"roles": ["m"]}, "action": "read", "purpose": "marketing",
+   "categories": ["contact.email", "contact"], "context": {"time": "2026-11-28T12:00:00Z"}},
+  "expect": {"contact.email": "deny consent_mising", "contact": "allow as hsah"}}]
+JSON
+expect test-lint 1 "$custos" test "$work/mkt.custos" "$work/lint.json"
+contains test-lint "warning: $work/lint.json: case 1 \`undated\`: no \`context.time\`: the result depends on the day the case runs" "$err"
+contains test-lint "error: $work/lint.json: case 2 \`nothing expected\`: \`expect\` is empty (and no \`allowed\`), so the case tests nothing" "$err"
+contains test-lint "error: $work/lint.json: case 3 \`misspelt\`: contact.email: unknown reason \`consent_mising\` (did you mean \`consent_missing\`?)" "$err"
+contains test-lint "error: $work/lint.json: case 3 \`misspelt\`: contact: unknown transform \`hsah\` (did you mean \`hash\`?)" "$err"
+contains test-lint "lint.json: 3 invalid expectations; no case was run" "$err"
+if [ -n "$out" ]; then echo "FAIL test-lint: cases ran: $out"; failures=$((failures + 1)); fi
+printf '[{"name": "undated but valid", "request": {"actor": {"roles": ["m"]}, "action": "read", "purpose": "marketing", "subject": {"id": "c-1"}, "categories": ["contact.email"]}, "expect": {"contact.email": "deny consent_missing"}}]' >"$work/undated.json"
+expect test-undated-runs 0 "$custos" test "$work/mkt.custos" "$work/undated.json"
+contains test-undated-runs "1 passed, 0 failed" "$out"
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
