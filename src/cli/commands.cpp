@@ -24,13 +24,16 @@ const std::vector<Command>& commands() {
        "Exit: 0 on success, 1 when the policy has syntax errors (nothing is written).\n",
        run_fmt},
       {"eval", "decide one request and print the decision",
-       "usage: custos eval POLICY REQUEST.json [--consent-store FILE] [--explain] [--key-file "
-       "FILE]\n\n"
+       "usage: custos eval POLICY REQUEST.json [--consent-store FILE] [--explain[=text]] "
+       "[--key-file FILE]\n\n"
        "Decides the request (JSON; `-` reads it from stdin) against the policy and\n"
        "prints the decision as JSON. Times default to now (UTC) unless the request\n"
        "gives context.time.\n\n"
        "  --consent-store FILE  consent records for requests that carry none\n"
-       "  --explain             per item, every candidate rule and what became of it\n"
+       "  --explain[=json|text] per item, every candidate rule and what became of it,\n"
+       "                        then consent (the record that decided) and retention\n"
+       "                        (the retain rule that applied); `text` is indented text\n"
+       "                        for people instead of JSON\n"
        "  --key-file FILE       pseudonym key file (created when missing)\n\n"
        "Exit: 0 whether allowed or denied; 1 on bad input (policy errors, an\n"
        "unreadable file, a malformed request, whose bad_request decision is printed).\n",

@@ -1,5 +1,6 @@
 #include "lang/formatter.hpp"
 
+#include <cstdint>
 #include <cstdio>
 
 #include "base/utf8.hpp"
@@ -518,6 +519,25 @@ std::string format_expr(const Expr& e) {
   expr_words(e, words);
   std::string out;
   for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+std::string format_seconds(std::int64_t seconds) {
+  if (seconds == 0) return "0s";
+  if (seconds < 0) {
+    // -INT64_MIN does not exist; one second more or less does not matter here.
+    return "-" + format_seconds(seconds == INT64_MIN ? INT64_MAX : -seconds);
+  }
+  static constexpr DurationUnit kUnits[] = {DurationUnit::kYears, DurationUnit::kDays,
+                                            DurationUnit::kHours, DurationUnit::kMinutes,
+                                            DurationUnit::kSeconds};
+  std::string out;
+  for (DurationUnit u : kUnits) {
+    const std::int64_t n = seconds / unit_seconds(u);
+    if (n == 0) continue;
+    seconds -= n * unit_seconds(u);
+    out += (out.empty() ? "" : " ") + std::to_string(n) + std::string(unit_suffix(u));
+  }
   return out;
 }
 

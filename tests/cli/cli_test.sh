@@ -186,9 +186,11 @@ expect test-bad-file 1 "$custos" test "$work/mkt.custos" "$work/notcases.json"
 expected=$src/tests/cli/expected
 # same_as NAME FILE TEXT: TEXT must equal the file's content exactly.
 same_as() {
-  if [ "$3" != "$(cat "$2")" ]; then
+  local want
+  want=$(cat "$2")
+  if [ "$3" != "$want" ]; then
     echo "FAIL $1: output differs from $2"
-    diff <(printf '%s\n' "$3") "$2" | head -10
+    diff <(printf '%s\n' "$3") <(printf '%s\n' "$want") | head -10
     failures=$((failures + 1))
   else
     pass=$((pass + 1))
@@ -282,6 +284,17 @@ if [ -n "$out" ]; then echo "FAIL test-lint: cases ran: $out"; failures=$((failu
 printf '[{"name": "undated but valid", "request": {"actor": {"roles": ["m"]}, "action": "read", "purpose": "marketing", "subject": {"id": "c-1"}, "categories": ["contact.email"]}, "expect": {"contact.email": "deny consent_missing"}}]' >"$work/undated.json"
 expect test-undated-runs 0 "$custos" test "$work/mkt.custos" "$work/undated.json"
 contains test-undated-runs "1 passed, 0 failed" "$out"
+
+# eval --explain=text: the explanation for people, in policy units
+expect eval-explain-text 0 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --explain=text --consent-store "$work/consent.db"
+same_as eval-explain-text /dev/stdin "$out" <<TEXT
+denied by policy "t" version 1 (sha256 $(sha256sum "$work/mkt.custos" | cut -c1-12))
+
+contact.email: deny consent_withdrawn
+  mkt.custos:6: allow rule: grants it as plain
+  consent: consent_withdrawn (the \`withdrawn\` record for \`marketing\` of 2026-02-01T00:00:00Z decides)
+TEXT
+expect eval-explain-bad 2 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --explain=yaml
 
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
