@@ -562,7 +562,18 @@ class Checker {
           }
         }
         if (!compatible(a, b)) {
-          type_error(e, "cannot compare " + type_name(a) + " with " + type_name(b), hint);
+          // `actor.id == 42`: ids are text; an integer literal beside a string
+          // most likely means the string.
+          std::string quote_hint = hint;
+          for (const auto* side : {e.children[0].get(), e.children[1].get()}) {
+            const Expr* other =
+                side == e.children[0].get() ? e.children[1].get() : e.children[0].get();
+            if (side->kind == ExprKind::kInteger && other->type == kString) {
+              quote_hint =
+                  "ids and strings are text: write `\"" + std::to_string(side->number) + "\"`";
+            }
+          }
+          type_error(e, "cannot compare " + type_name(a) + " with " + type_name(b), quote_hint);
         }
         return kBool;
       }
@@ -767,46 +778,59 @@ class Checker {
     if (!collected) {
       // Without a collection time, every read that a retain rule applies to
       // fails closed (collected_unknown): say so here, not in production.
-      std::vector<int> classified;
+      // Columns are named with the purposes their retain rules limit.
+      std::vector<std::pair<std::string, std::string>> limited;  // purposes -> columns
+      std::set<int> lines;
       for (const auto& e : t.entries) {
         if (e.kind != EntryKind::kColumns || !e.category) continue;
         const auto it = syms_.category_ids.find(e.category->text);
-        if (it != syms_.category_ids.end()) classified.push_back(it->second);
-      }
-      bool every_purpose = false;
-      std::vector<std::string> purposes;
-      std::string lines;
-      for (const ResolvedRetain& r : retains_) {
-        const bool applies =
-            !classified.empty() &&
-            (r.all_categories || std::any_of(r.categories.begin(), r.categories.end(), [&](int rc) {
-               return rc >= 0 && std::any_of(classified.begin(), classified.end(), [&](int cc) {
-                        return covers(syms_.categories, rc, cc) || covers(syms_.categories, cc, rc);
-                      });
-             }));
-        if (!applies) continue;
-        lines += (lines.empty() ? "" : ", ") + std::to_string(r.line);
-        every_purpose = every_purpose || !r.purpose_list;
-        for (int p : r.purposes) {
-          if (p < 0) continue;
-          const std::string& name = syms_.purposes[static_cast<std::size_t>(p)].name;
-          if (std::find(purposes.begin(), purposes.end(), name) == purposes.end()) {
-            purposes.push_back(name);
+        if (it == syms_.category_ids.end()) continue;
+        const int cc = it->second;
+        bool every_purpose = false;
+        std::vector<std::string> purposes;
+        for (const ResolvedRetain& r : retains_) {
+          const bool applies = r.all_categories ||
+                               std::any_of(r.categories.begin(), r.categories.end(), [&](int rc) {
+                                 return rc >= 0 && (covers(syms_.categories, rc, cc) ||
+                                                    covers(syms_.categories, cc, rc));
+                               });
+          if (!applies) continue;
+          lines.insert(r.line);
+          every_purpose = every_purpose || !r.purpose_list;
+          for (int p : r.purposes) {
+            const std::string& name = syms_.purposes[static_cast<std::size_t>(p < 0 ? 0 : p)].name;
+            if (p >= 0 && std::find(purposes.begin(), purposes.end(), name) == purposes.end()) {
+              purposes.push_back(name);
+            }
           }
         }
+        if (!every_purpose && purposes.empty()) continue;
+        std::string scope = every_purpose ? "every purpose" : "";
+        if (!every_purpose) {
+          for (const auto& p : purposes) scope += (scope.empty() ? "" : ", ") + p;
+        }
+        auto group = std::find_if(limited.begin(), limited.end(),
+                                  [&](const auto& g) { return g.first == scope; });
+        if (group == limited.end()) group = limited.insert(limited.end(), {scope, ""});
+        for (const auto& c : e.columns) {
+          group->second += (group->second.empty() ? "" : ", ") + quote(c.text);
+        }
       }
-      if (!lines.empty()) {
-        std::string scope;
-        for (const auto& p : purposes) scope += (scope.empty() ? " for " : ", ") + p;
-        sink_.warning(
-            "W006", t.table.span,
-            "table " + quote(t.table.text) +
-                " has no `collected` line, but retention rules apply to its columns: "
-                "reading them" +
-                (every_purpose ? std::string() : scope) + " is always denied `collected_unknown`",
-            "add `collected COLUMN` (when each row's data was collected), or `collected "
-            "Table.Column via COLUMN`; retain rules at line" +
-                std::string(lines.find(',') == std::string::npos ? " " : "s ") + lines + " apply");
+      if (!limited.empty()) {
+        std::string reads;
+        for (const auto& [scope, columns] : limited) {
+          reads += (reads.empty() ? "" : "; ") + columns + " for " + scope;
+        }
+        std::string line_list;
+        for (int l : lines) line_list += (line_list.empty() ? "" : ", ") + std::to_string(l);
+        sink_.warning("W006", t.table.span,
+                      "table " + quote(t.table.text) +
+                          " has no `collected` line, so reads that retention limits are always "
+                          "denied `collected_unknown`: " +
+                          reads,
+                      "add `collected COLUMN` (when each row's data was collected), or `collected "
+                      "Table.Column via COLUMN`; retain rules at line" +
+                          std::string(lines.size() == 1 ? " " : "s ") + line_list + " apply");
       }
     }
     if (!subject) {

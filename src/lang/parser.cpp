@@ -363,8 +363,19 @@ class Parser {
       if (!at(Tok::kAllow) && !at(Tok::kDeny)) {
         error_here("expected `allow` or `deny` after `@id(...)`, found " + describe(peek().kind));
       }
-      if (file_.line_of(peek().span.begin) > file_.line_of(id.span.begin) + 1) {
-        report("E010", r.id_span, "`@id(...)` must stand on its rule's line or the line above",
+      // Only comment lines may come between `@id(...)` and its rule.
+      const int id_line = file_.line_of(id.span.begin);
+      const int rule_line = file_.line_of(peek().span.begin);
+      bool adjacent = true;
+      for (int line = id_line + 1; line < rule_line && adjacent; ++line) {
+        adjacent =
+            std::any_of(out_.lexed.comments.begin(), out_.lexed.comments.end(),
+                        [&](const Comment& c) { return file_.line_of(c.span.begin) == line; });
+      }
+      if (!adjacent) {
+        report("E010", r.id_span,
+               "`@id(...)` must stand on its rule's line or above it, with only comment lines "
+               "between",
                "move it next to the rule it names");
       }
     }
@@ -533,6 +544,7 @@ class Parser {
       t.is_public = true;
       return t;
     }
+    if (at(Tok::kName) && !at(Tok::kLBrace)) spaced_name_error(t.table, "table", "the table name");
     t.open_brace = expect(Tok::kLBrace, "or `public` after the table name").span;
     while (!at(Tok::kRBrace)) {
       if (at(Tok::kEnd) || at_statement_start()) {
@@ -554,6 +566,21 @@ class Parser {
     }
     t.close_brace = advance().span;
     return t;
+  }
+
+  // `table Order Details {`: a name with spaces, unquoted. The words up to
+  // the end of the line that are plain names, quoted, are the likely name.
+  [[noreturn]] void spaced_name_error(const Name& first, const char* what, const char* after) {
+    std::string name = first.text;
+    const int line = file_.line_of(first.span.begin);
+    for (std::size_t i = 0; peek(i).kind == Tok::kName && file_.line_of(peek(i).span.begin) == line;
+         ++i) {
+      name += " " + std::string(text_of(peek(i)));
+    }
+    error_here(std::string("expected ") +
+                   (std::string(what) == "table" ? "`{` or `public`" : "`:` or `,`") + " after " +
+                   after + ", found a name",
+               std::string("a ") + what + " name with spaces must be quoted: `\"" + name + "\"`");
   }
 
   ColumnRef parse_column_ref() {
@@ -603,6 +630,7 @@ class Parser {
                    {}, "E012");
         }
         e.columns.push_back(parse_sql_name("a column name"));
+        if (at(Tok::kName)) spaced_name_error(e.columns.back(), "column", "a column name");
       } while (accept(Tok::kComma));
       expect(Tok::kColon, "after the column names");
       if (!accept(Tok::kPublic)) e.category = parse_name("a category or `public`");
@@ -699,7 +727,8 @@ class Parser {
       default:
         return lhs;
     }
-    advance();
+    const Token& op_token = advance();
+    if (at(Tok::kMinus)) negative_bound(*lhs, op_token);
     auto e = make(expr_kind, lhs->span);
     e->op = op;
     e->children.push_back(std::move(lhs));
@@ -718,6 +747,36 @@ class Parser {
         break;
     }
     return e;
+  }
+
+  // `x > -1`: there are no negative numbers. Says what to write instead,
+  // when anything can be.
+  [[noreturn]] void negative_bound(const Expr& lhs, const Token& op_token) {
+    const std::string x(file_.text().substr(lhs.span.begin, lhs.span.end - lhs.span.begin));
+    const std::string op(text_of(op_token));
+    std::string hint = "a negative bound cannot be written";
+    if (peek(1).kind == Tok::kInteger) {
+      const std::int64_t n = peek(1).number;
+      const std::string test = "`" + x + " " + op + " -" + std::to_string(n) + "`";
+      if (n == 0) {
+        hint = "`-0` is `0`: write `" + x + " " + op + " 0`";
+      } else if (n == 1 && op == ">") {
+        hint = "for integers, " + test + " is `" + x + " >= 0`";
+      } else if (n == 1 && op == "<=") {
+        hint = "for integers, " + test + " is `" + x + " < 0`";
+      } else if (op == ">" || op == ">=" || op == "!=") {
+        hint =
+            "a negative bound cannot be written; for a value that is never negative (an "
+            "age, a count) " +
+            test + " always holds: drop the test";
+      } else if (op == "<" || op == "<=" || op == "==") {
+        hint =
+            "a negative bound cannot be written; for a value that is never negative (an "
+            "age, a count) " +
+            test + " never holds";
+      }
+    }
+    error_here("negative numbers are not part of the language", hint);
   }
 
   std::unique_ptr<Expr> parse_sum() {
@@ -829,7 +888,8 @@ class Parser {
       }
       case Tok::kMinus:
         error_here("negative numbers are not part of the language",
-                   "compare the other way round, e.g. `x < 0` becomes `0 > x`");
+                   "compare with 0 or a positive bound instead (for integers, `x > -1` is "
+                   "`x >= 0`)");
       case Tok::kSubject:
         error_here("expected an attribute such as `subject.age`, found `subject`");
       default:

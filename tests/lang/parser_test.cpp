@@ -267,3 +267,12 @@ TEST_CASE("parser: assertions", "[parser][assert]") {
           std::vector<std::string>{"E010 2:1"});
   }
 }
+
+TEST_CASE("parser: comment lines may stand between @id(...) and its rule", "[parser]") {
+  const auto p = parse_text("@id(\"a\")\n# why\n  # and why not\nallow r to read c for p\n");
+  CHECK(*only_rule(p).explicit_id == "a");
+  const auto blank = parse_text("@id(\"a\")\n# why\n\nallow r to read c for p\n");
+  REQUIRE(blank.diagnostics.size() == 1);
+  CHECK(blank.diagnostics[0].id == "E010");
+  CHECK(blank.diagnostics[0].line == 1);
+}
