@@ -123,8 +123,9 @@ void report(lang::DiagnosticSink& sink, const AccessMatrix& m, const lang::Resol
   }
   if (c.count > 1) {
     hint += "; " + std::to_string(c.count - 1) +
-            (c.count == 2 ? " more request" : " more requests") +
-            " in the assertion's scope break it too (`custos matrix` shows them)";
+            (c.count == 2 ? " more request in the assertion's scope breaks it too"
+                          : " more requests in the assertion's scope break it too") +
+            " (`custos matrix` shows them)";
   }
   sink.error(error_id(a.kind), a.span, std::move(message), std::move(hint));
 }
