@@ -35,13 +35,15 @@ std::string summary(const lang::CheckedPolicy& p) {
       public_tables += t->is_public;
     }
   }
+  const std::string assertions =
+      p.assertions.empty() ? "" : ", " + plural(p.assertions.size(), "assertion");
   return "policy \"" + p.name + "\" version " + std::to_string(p.version) + ": " +
          plural(categories, "category", "categories") + " (" + std::to_string(sensitive) +
          " sensitive), " + plural(purposes, "purpose") + ", " + plural(s.roles.size(), "role") +
          ", " + plural(s.attributes.size(), "attribute") + ", " + plural(allows + denies, "rule") +
          " (" + std::to_string(allows) + " allow, " + std::to_string(denies) + " deny), " +
          plural(retains, "retention rule") + ", " + plural(tables, "table binding") + " (" +
-         std::to_string(public_tables) + " public)";
+         std::to_string(public_tables) + " public)" + assertions;
 }
 
 }  // namespace

@@ -296,5 +296,18 @@ contact.email: deny consent_withdrawn
 TEXT
 expect eval-explain-bad 2 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --explain=yaml
 
+# The README shows the CRM matrix and diff as the commands print them.
+contains readme-matrix "$(cat "$expected/crm_matrix.txt")" "$(cat "$src/README.md")"
+contains readme-diff "$(cat "$expected/crm_diff.txt")" "$(cat "$src/README.md")"
+# Assertions in check's summary; a broken one fails check with its counterexample.
+{ cat "$examples/crm.custos"; printf 'assert never marketer, analyst to use health for *\nassert consent for * to use * for marketing\n'; } >"$work/asserted.custos"
+expect check-assertions 0 "$custos" check "$work/asserted.custos"
+contains check-assertions "table bindings (7 public), 2 assertions" "$out"
+printf 'assert never support_agent to use health for service\n' >>"$work/asserted.custos"
+expect check-assertion-broken 1 "$custos" check "$work/asserted.custos"
+contains check-assertion-broken "asserted.custos:143:1: error[E060]: assertion fails: role \`support_agent\` can read \`health.accessibility\` for \`service.support\`" "$err"
+expect test-assertion-broken 1 "$custos" test "$work/asserted.custos" "$work/undated.json"
+contains test-assertion-broken "error[E060]" "$err"
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
