@@ -7,7 +7,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"check", "check policies for errors and warnings",
        "usage: custos check POLICY... [--db SQLITE_FILE]\n\n"
-       "Checks each policy: syntax, names, types, bindings. Prints every error and\n"
+       "Checks each policy: syntax, names, types, bindings, and its assertions (a\n"
+       "broken `assert` is an error naming a counterexample). Prints every error and\n"
        "warning as FILE:LINE:COL: error[ID]: message, with the source line and a hint,\n"
        "then a summary of what a valid policy declares.\n\n"
        "  --db FILE   also check the table bindings against this SQLite database\n"
