@@ -10,8 +10,10 @@
 //
 // Compiling turns names into small integer ids, hierarchies into ancestor
 // tables, rules into an index by (action, purpose, category) and conditions
-// into bytecode, so that deciding never scans the whole policy. A Policy is
-// shared as std::shared_ptr<const Policy> and never changes.
+// into bytecode, so that deciding never scans the whole policy. The policy's
+// assertions (`assert never ...`) are verified first: a broken one is an
+// error like any other. A Policy is shared as std::shared_ptr<const Policy>
+// and never changes.
 // Thread-safety: immutable; share it across threads freely.
 #ifndef CUSTOS_POLICY_HPP
 #define CUSTOS_POLICY_HPP

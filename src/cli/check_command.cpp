@@ -7,6 +7,7 @@
 #include "cli/schema.hpp"
 #include "custos/limits.hpp"
 #include "lang/checker.hpp"
+#include "policy/assertions.hpp"
 #include "policy/compiled_policy.hpp"
 
 namespace custos::cli {
@@ -34,13 +35,15 @@ std::string summary(const lang::CheckedPolicy& p) {
       public_tables += t->is_public;
     }
   }
+  const std::string assertions =
+      p.assertions.empty() ? "" : ", " + plural(p.assertions.size(), "assertion");
   return "policy \"" + p.name + "\" version " + std::to_string(p.version) + ": " +
          plural(categories, "category", "categories") + " (" + std::to_string(sensitive) +
          " sensitive), " + plural(purposes, "purpose") + ", " + plural(s.roles.size(), "role") +
          ", " + plural(s.attributes.size(), "attribute") + ", " + plural(allows + denies, "rule") +
          " (" + std::to_string(allows) + " allow, " + std::to_string(denies) + " deny), " +
          plural(retains, "retention rule") + ", " + plural(tables, "table binding") + " (" +
-         std::to_string(public_tables) + " public)";
+         std::to_string(public_tables) + " public)" + assertions;
 }
 
 }  // namespace
@@ -70,7 +73,8 @@ int run_check(const std::vector<std::string>& raw) {
       exit_code = kExitBadInput;
       continue;
     }
-    const auto analysis = lang::analyze(path, std::move(*text), schema ? &*schema : nullptr);
+    const auto analysis =
+        detail::analyze_policy(path, std::move(*text), schema ? &*schema : nullptr);
     for (const auto& d : analysis.diagnostics) std::fputs(d.to_string().c_str(), stderr);
     const std::size_t errors = analysis.error_count;
     const std::size_t warnings = analysis.warning_count;

@@ -7,7 +7,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"check", "check policies for errors and warnings",
        "usage: custos check POLICY... [--db SQLITE_FILE]\n\n"
-       "Checks each policy: syntax, names, types, bindings. Prints every error and\n"
+       "Checks each policy: syntax, names, types, bindings, and its assertions (a\n"
+       "broken `assert` is an error naming a counterexample). Prints every error and\n"
        "warning as FILE:LINE:COL: error[ID]: message, with the source line and a hint,\n"
        "then a summary of what a valid policy declares.\n\n"
        "  --db FILE   also check the table bindings against this SQLite database\n"
@@ -24,13 +25,16 @@ const std::vector<Command>& commands() {
        "Exit: 0 on success, 1 when the policy has syntax errors (nothing is written).\n",
        run_fmt},
       {"eval", "decide one request and print the decision",
-       "usage: custos eval POLICY REQUEST.json [--consent-store FILE] [--explain] [--key-file "
-       "FILE]\n\n"
+       "usage: custos eval POLICY REQUEST.json [--consent-store FILE] [--explain[=text]] "
+       "[--key-file FILE]\n\n"
        "Decides the request (JSON; `-` reads it from stdin) against the policy and\n"
        "prints the decision as JSON. Times default to now (UTC) unless the request\n"
        "gives context.time.\n\n"
        "  --consent-store FILE  consent records for requests that carry none\n"
-       "  --explain             per item, every candidate rule and what became of it\n"
+       "  --explain[=json|text] per item, every candidate rule and what became of it,\n"
+       "                        then consent (the record that decided) and retention\n"
+       "                        (the retain rule that applied); `text` is indented text\n"
+       "                        for people instead of JSON\n"
        "  --key-file FILE       pseudonym key file (created, mode 0600, when missing;\n"
        "                        refused unless a regular file only its owner can\n"
        "                        read and write, as ssh does)\n\n"
@@ -67,11 +71,13 @@ const std::vector<Command>& commands() {
        run_query},
       {"consent", "record or show a subject's consent",
        "usage: custos consent grant|withdraw|object --store FILE --subject ID --purpose P\n"
-       "                      [--at TIME] [--expires TIME] [--source TEXT]\n"
+       "                      [--at TIME] [--expires TIME] [--source TEXT] [--policy FILE]\n"
        "       custos consent show --store FILE --subject ID\n\n"
        "Appends a record to the consent store (created when missing); history is\n"
        "append-only. TIME is RFC 3339 (default: now, UTC); --expires applies to\n"
-       "grants only. `show` prints the subject's history as JSON.\n\n"
+       "grants only and must come after --at. With --policy FILE, a purpose the policy\n"
+       "does not declare is refused (the engine would never consult its record).\n"
+       "`show` prints the subject's history as JSON.\n\n"
        "Exit: 0 on success, 1 when the store or a value is bad, 2 on usage errors.\n",
        run_consent},
       {"signal", "decode a consent signal (an IAB TCF TC string)",
@@ -90,6 +96,32 @@ const std::vector<Command>& commands() {
        "Exit: 0 when the string decodes, usable or not; 1 when it does not (truncated,\n"
        "a version other than 2, bad base64url), with the reason; 2 on usage errors.\n",
        run_signal},
+      {"matrix", "show who can see what, for which purpose",
+       "usage: custos matrix POLICY [--role R] [--purpose P] [--format text|csv|json|html]\n\n"
+       "Prints the policy's access matrix: for every role (with the grants it inherits),\n"
+       "action, leaf category and purpose, what a request gets from the rules: allowed\n"
+       "(in which form, by which rule), denied by a rule, or no allow rule; the\n"
+       "conditions that decide it; the consent it needs (needed, objectable, none);\n"
+       "and the retention period. Identical rows are grouped: a category name stands\n"
+       "for all its leaves, `*` for every role, category or purpose.\n\n"
+       "  --role R       only role R\n"
+       "  --purpose P    only purpose P and its descendants\n"
+       "  --format F     text (default; rows without an allow rule are summed up in one\n"
+       "                 line), csv, json, or html (one self-contained page)\n\n"
+       "Exit: 0 on success, 1 when the policy has errors or a name is unknown.\n",
+       run_matrix},
+      {"diff", "show the access a policy change gains and loses",
+       "usage: custos diff OLD NEW [--format text|json] [--fail-on-gain]\n\n"
+       "Compares the access matrices of two versions of a policy: requests that became\n"
+       "allowed (gained) or not allowed (lost), and allowed ones whose transform,\n"
+       "consent requirement, retention period or conditions changed (changed, with\n"
+       "from and to). JSON: {\"gained\": [...], \"lost\": [...], \"changed\": [...]}.\n\n"
+       "  --format F      text (default) or json\n"
+       "  --fail-on-gain  exit 1 when anything became more revealing: a gained row, a\n"
+       "                  more revealing transform, less consent, a longer retention,\n"
+       "                  or a condition dropped\n\n"
+       "Exit: 0 on success, 1 on policy errors or (with --fail-on-gain) a gain.\n",
+       run_diff},
   };
   return kCommands;
 }

@@ -1,14 +1,50 @@
 // custos consent: record and show consent in a consent store.
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
 
+#include "base/file.hpp"
+#include "base/text.hpp"
 #include "base/time.hpp"
 #include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
 #include "custos/consent.hpp"
+#include "custos/limits.hpp"
+#include "lang/checker.hpp"
 
 namespace custos::cli {
+namespace {
+
+// With --policy: the purpose must be one the policy declares (explicitly or
+// implied), since a record for any other purpose is stored and then never
+// consulted. Prints why not and returns false.
+bool purpose_declared(const std::string& policy_path, const std::string& purpose) {
+  auto text = detail::read_file(policy_path, limits::kMaxPolicyBytes);
+  if (!text.ok()) {
+    std::fprintf(stderr, "custos consent: %s\n", text.status().message().c_str());
+    return false;
+  }
+  const auto analysis = lang::analyze(policy_path, std::move(*text));
+  if (!analysis.policy) {
+    std::fprintf(stderr, "custos consent: %s has errors (run `custos check %s`)\n",
+                 policy_path.c_str(), policy_path.c_str());
+    return false;
+  }
+  const auto& ids = analysis.policy->symbols.purpose_ids;
+  if (ids.count(purpose)) return true;
+  std::vector<std::string> names;
+  for (const auto& [name, id] : ids) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  const std::string guess = detail::closest_match(purpose, names);
+  std::fprintf(stderr,
+               "custos consent: %s declares no purpose `%s`%s; the record would never count\n",
+               policy_path.c_str(), purpose.c_str(),
+               guess.empty() ? "" : (" (did you mean `" + guess + "`?)").c_str());
+  return false;
+}
+
+}  // namespace
 
 int run_consent(const std::vector<std::string>& raw) {
   if (raw.empty()) {
@@ -32,8 +68,8 @@ int run_consent(const std::vector<std::string>& raw) {
   }
   const auto args =
       show ? parse_args(rest, "consent", {"store", "subject"}, {})
-           : parse_args(rest, "consent", {"store", "subject", "purpose", "at", "expires", "source"},
-                        {});
+           : parse_args(rest, "consent",
+                        {"store", "subject", "purpose", "at", "expires", "source", "policy"}, {});
   if (!args) return kExitUsage;
   const auto store_path = args->option("store");
   const auto subject = args->option("subject");
@@ -41,9 +77,14 @@ int run_consent(const std::vector<std::string>& raw) {
     std::fprintf(stderr,
                  show ? "custos consent: usage: custos consent show --store FILE --subject ID\n"
                       : "custos consent: usage: custos consent %s --store FILE --subject ID "
-                        "--purpose P [--at TIME] [--expires TIME] [--source TEXT]\n",
+                        "--purpose P [--at TIME] [--expires TIME] [--source TEXT] [--policy "
+                        "FILE]\n",
                  verb.c_str());
     return kExitUsage;
+  }
+  if (const auto policy = args->option("policy");
+      policy && !purpose_declared(*policy, *args->option("purpose"))) {
+    return kExitBadInput;
   }
   ConsentOptions options;
   options.read_only = show;
@@ -87,6 +128,13 @@ int run_consent(const std::vector<std::string>& raw) {
     const auto t = parse_time_option(*expires, "consent", "expires");
     if (!t) return kExitBadInput;
     record.expires = *t;
+    if (state == ConsentState::kGranted && *t <= record.at) {
+      std::fprintf(stderr,
+                   "custos consent: --expires %s is not after --at %s: the grant would never be "
+                   "in force\n",
+                   detail::format_rfc3339(*t).c_str(), detail::format_rfc3339(record.at).c_str());
+      return kExitBadInput;
+    }
   }
   record.source = args->option("source").value_or("");
   const Status s = (*store)->append(*subject, record);

@@ -4,6 +4,7 @@
 #include "base/file.hpp"
 #include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
+#include "cli/explain_text.hpp"
 #include "custos/consent.hpp"
 #include "custos/engine.hpp"
 #include "custos/limits.hpp"
@@ -11,9 +12,11 @@
 namespace custos::cli {
 
 int run_eval(const std::vector<std::string>& raw) {
-  const auto args = parse_args(raw, "eval", {"consent-store", "key-file"}, {"explain"});
+  // `--explain` (JSON) is a switch; `--explain=text` gives it a value.
+  const auto args = parse_args(raw, "eval", {"consent-store", "key-file", "explain"}, {"explain"});
   if (!args) return kExitUsage;
-  if (args->positional.size() != 2) {
+  const std::string explain_format = args->option("explain").value_or("json");
+  if (args->positional.size() != 2 || (explain_format != "json" && explain_format != "text")) {
     std::fprintf(stderr,
                  "custos eval: usage: custos eval POLICY REQUEST.json [--consent-store FILE] "
                  "[--explain] [--key-file FILE]\n");
@@ -60,7 +63,11 @@ int run_eval(const std::vector<std::string>& raw) {
   const Request request = Request::from_json(request_text);
   const bool explain = args->has("explain");
   const Decision decision = explain ? engine.explain(request) : engine.check(request);
-  std::printf("%s\n", decision.to_json(explain).c_str());
+  if (explain && explain_format == "text") {
+    std::fputs(explanation_text(decision).c_str(), stdout);
+  } else {
+    std::printf("%s\n", decision.to_json(explain).c_str());
+  }
   if (!request.malformed.empty()) {
     std::fprintf(stderr, "custos eval: malformed request: %s\n", request.malformed.c_str());
     return kExitBadInput;

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -61,6 +62,46 @@ Result<lang::Schema> load_schema(const std::string& path) {
           reinterpret_cast<const char*>(sqlite3_column_text(columns.get(), 0)));
     }
     if (step != SQLITE_DONE) return sqlite_error(db.get(), path);
+  }
+  // Views, and the tables each reads: the authorizer sees every table a
+  // query over the view reads, through nested views too.
+  if (sqlite3_prepare_v2(db.get(),
+                         "SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name", -1,
+                         &raw_stmt, nullptr) != SQLITE_OK) {
+    return sqlite_error(db.get(), path);
+  }
+  Stmt views(raw_stmt);
+  while ((step = sqlite3_step(views.get())) == SQLITE_ROW) {
+    schema.views.push_back(
+        {reinterpret_cast<const char*>(sqlite3_column_text(views.get(), 0)), {}});
+  }
+  if (step != SQLITE_DONE) return sqlite_error(db.get(), path);
+  for (auto& view : schema.views) {
+    const auto reads = [](void* out, int action, const char* table, const char*, const char*,
+                          const char*) {
+      auto& tables = *static_cast<std::vector<std::string>*>(out);
+      if (action == SQLITE_READ && table && std::string(table).rfind("sqlite_", 0) != 0 &&
+          std::find(tables.begin(), tables.end(), table) == tables.end()) {
+        tables.emplace_back(table);
+      }
+      return SQLITE_OK;
+    };
+    sqlite3_set_authorizer(db.get(), reads, &view.base_tables);
+    std::string quoted = "\"";
+    for (char c : view.name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    sqlite3_stmt* probe = nullptr;
+    // A view that does not compile reads nothing we can name: leave its list empty.
+    sqlite3_prepare_v2(db.get(), ("SELECT * FROM " + quoted + "\"").c_str(), -1, &probe, nullptr);
+    sqlite3_finalize(probe);
+    sqlite3_set_authorizer(db.get(), nullptr, nullptr);
+    // Views are not tables: a name may be both only in a broken database.
+    view.base_tables.erase(std::remove_if(view.base_tables.begin(), view.base_tables.end(),
+                                          [&](const std::string& t) {
+                                            return std::none_of(
+                                                schema.tables.begin(), schema.tables.end(),
+                                                [&](const auto& st) { return st.name == t; });
+                                          }),
+                           view.base_tables.end());
   }
   return schema;
 }

@@ -8,6 +8,7 @@
 #include "base/text.hpp"
 #include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
+#include "cli/test_lint.hpp"
 #include "custos/engine.hpp"
 #include "custos/limits.hpp"
 #include "engine/json_parse.hpp"
@@ -38,6 +39,21 @@ std::string compare(const std::string& expected, const Decision::Item& item) {
   }
   return "unreadable expectation `" + expected +
          "` (write allow, allow as TRANSFORM, deny or deny REASON)";
+}
+
+// Errors and warnings about the case file as a whole (cli/test_lint.hpp);
+// false when a case cannot mean anything, so nothing runs.
+bool report_case_file(const json& cases, const std::string& cases_path,
+                      const std::string& policy_path) {
+  auto policy_text = detail::read_file(policy_path, limits::kMaxPolicyBytes);
+  if (!policy_text.ok()) return true;  // the policy loaded already; nothing to add
+  const CaseFileFindings findings = lint_cases(cases, cases_path, policy_path, *policy_text);
+  for (const auto& w : findings.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  for (const auto& e : findings.errors) std::fprintf(stderr, "error: %s\n", e.c_str());
+  if (findings.errors.empty()) return true;
+  std::fprintf(stderr, "custos test: %s: %zu invalid expectation%s; no case was run\n",
+               cases_path.c_str(), findings.errors.size(), findings.errors.size() == 1 ? "" : "s");
+  return false;
 }
 
 }  // namespace
@@ -81,6 +97,7 @@ int run_test(const std::vector<std::string>& raw) {
     std::fprintf(stderr, "custos test: %s: not a JSON array of cases\n", cases_path.c_str());
     return kExitBadInput;
   }
+  if (!report_case_file(cases, cases_path, args->positional[0])) return kExitBadInput;
   // Test cases date themselves and carry their subjects' consent.
   EngineOptions options;
   options.trust_request_time = true;

@@ -1,5 +1,6 @@
 // The deciding consent record (LANGUAGE.md section 6).
 #include "base/hierarchy.hpp"
+#include "base/time.hpp"
 #include "engine/evaluator.hpp"
 
 namespace custos::detail {
@@ -31,8 +32,8 @@ bool more_restrictive(const ResolvedConsent& a, const ResolvedConsent& b) {
 
 }  // namespace
 
-ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpose,
-                               const std::vector<ResolvedConsent>& records, Timestamp now) {
+const ResolvedConsent* deciding_record(const CompiledPolicy& policy, std::uint32_t purpose,
+                                       const std::vector<ResolvedConsent>& records, Timestamp now) {
   const ResolvedConsent* decider = nullptr;
   int decider_depth = -1;
   for (const auto& r : records) {
@@ -52,6 +53,12 @@ ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpo
       decider_depth = depth;
     }
   }
+  return decider;
+}
+
+ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpose,
+                               const std::vector<ResolvedConsent>& records, Timestamp now) {
+  const ResolvedConsent* decider = deciding_record(policy, purpose, records, now);
   if (!decider) return ConsentStatus::kNone;
   switch (decider->state) {
     case ConsentState::kGranted:
@@ -64,6 +71,20 @@ ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpo
       return ConsentStatus::kObjected;
   }
   return ConsentStatus::kNone;
+}
+
+std::string describe_record(const CompiledPolicy& policy, std::uint32_t purpose,
+                            const ResolvedConsent* r, Timestamp now) {
+  if (!r) {
+    return "no record for `" + policy.purpose_names[purpose] + "` or a purpose above it";
+  }
+  std::string out = std::string("the `") + consent_state_name(r->state) + "` record for `" +
+                    policy.purpose_names[r->purpose] + "` of " + format_rfc3339(r->at);
+  if (r->expires) {
+    out += std::string(*r->expires <= now ? ", which expired " : ", expiring ") +
+           format_rfc3339(*r->expires);
+  }
+  return out;
 }
 
 }  // namespace custos::detail

@@ -325,10 +325,19 @@ void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& inp
   rr.now = input.time && !untrusted_time ? *input.time : options.clock();
   rr.consent = detail::ConsentStatus::kNone;
   rr.consent_failed = false;
+  std::string consent_record;  // explanations only: the record that decided
   if (!rr.malformed && rr.purpose >= 0) {
     const auto purpose = static_cast<std::uint32_t>(rr.purpose);
+    if (explain) {
+      consent_record = detail::describe_record(cp, purpose, nullptr, rr.now);
+      rr.consent_record = &consent_record;
+    }
     if (input.consent_in_request) {
       rr.consent = detail::deciding_consent(cp, purpose, *input.consent, rr.now);
+      if (explain) {
+        consent_record = detail::describe_record(
+            cp, purpose, detail::deciding_record(cp, purpose, *input.consent, rr.now), rr.now);
+      }
     } else if (input.has_subject && options.consent_store) {
       auto records = options.consent_store->records(input.original->subject->id);
       if (!records.ok()) {
@@ -337,6 +346,10 @@ void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& inp
         thread_local std::vector<detail::ResolvedConsent> resolved;
         detail::resolve_consent(cp, **records, resolved);
         rr.consent = detail::deciding_consent(cp, purpose, resolved, rr.now);
+        if (explain) {
+          consent_record = detail::describe_record(
+              cp, purpose, detail::deciding_record(cp, purpose, resolved, rr.now), rr.now);
+        }
       }
     }
   }

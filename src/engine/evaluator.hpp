@@ -14,6 +14,7 @@
 
 #include "custos/consent_record.hpp"
 #include "custos/decision.hpp"
+#include "lang/formatter.hpp"
 #include "policy/compiled_policy.hpp"
 
 namespace custos::detail {
@@ -32,6 +33,13 @@ enum class ConsentStatus : std::uint8_t { kNone, kGranted, kWithdrawn, kObjected
 // Deciding record among `records` for `purpose` at `now` (LANGUAGE.md s6).
 ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpose,
                                const std::vector<ResolvedConsent>& records, Timestamp now);
+// The record itself (null: none), for explanations.
+const ResolvedConsent* deciding_record(const CompiledPolicy& policy, std::uint32_t purpose,
+                                       const std::vector<ResolvedConsent>& records, Timestamp now);
+// "the `granted` record for `marketing` of 2026-01-10T09:00:00Z", or that
+// there is none.
+std::string describe_record(const CompiledPolicy& policy, std::uint32_t purpose,
+                            const ResolvedConsent* record, Timestamp now);
 
 // The part of a request that does not depend on the category.
 struct ResolvedRequest {
@@ -44,6 +52,8 @@ struct ResolvedRequest {
   std::optional<Timestamp> collected_at;
   ConsentStatus consent = ConsentStatus::kNone;
   bool consent_failed = false;  // the consent store could not be read
+  // Explanations only: which record decided the consent status.
+  const std::string* consent_record = nullptr;
 };
 
 // The result of one leaf or item.

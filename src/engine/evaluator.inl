@@ -129,6 +129,16 @@ Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request
   // Consent, objection and special categories.
   const lang::Basis basis = policy.purpose_basis[purpose];
   const bool sensitive = policy.leaf_sensitive[leaf];
+  const auto decided_by = [&] {
+    return request.consent_failed || !request.consent_record
+               ? std::string()
+               : " (" + *request.consent_record + " decides)";
+  };
+  if (explanation &&
+      !(basis == lang::Basis::kConsent || sensitive || basis == lang::Basis::kLegitimateInterest)) {
+    note(explanation, policy, leaf, "",
+         "consent: none needed (basis " + std::string(lang::basis_name(basis)) + ")");
+  }
   if (basis == lang::Basis::kConsent || sensitive || basis == lang::Basis::kLegitimateInterest) {
     const ConsentStatus status = request.consent_failed ? ConsentStatus::kNone : request.consent;
     Reason reason = Reason::kNone;
@@ -142,27 +152,48 @@ Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request
         note(explanation, policy, leaf, "",
              std::string("consent: ") + reason_code(reason) +
                  (request.consent_failed ? " (the consent store could not be read)" : "") +
-                 (sensitive ? " (special category: consent needed whatever the basis)" : ""));
+                 (sensitive ? " (special category: consent needed whatever the basis)" : "") +
+                 decided_by());
       return Verdict{reason, -1, 0};
     }
+    if (explanation)
+      note(explanation, policy, leaf, "",
+           std::string(basis == lang::Basis::kConsent || sensitive ? "consent: granted"
+                                                                   : "consent: not objected") +
+               decided_by());
   }
 
   // Retention.
   const std::int64_t period = policy.retention_for(purpose, leaf);
+  // "retain rule crm.custos:92 (3y)": where the rule is, its period as written.
+  const auto retain_rule = [&] {
+    const auto r = static_cast<std::size_t>(
+        policy.retention_rule[static_cast<std::size_t>(purpose) * policy.leaf_count + leaf]);
+    return "retain rule " + policy.retain_names[r] + " (" + policy.retain_periods[r] + ")";
+  };
   if (period >= 0) {
     if (!request.collected_at) {
       if (explanation)
-        note(explanation, policy, leaf, "", "retention applies but the collection time is unknown");
+        note(explanation, policy, leaf, "",
+             "retention: " + retain_rule() + " applies, but the collection time is unknown");
       return Verdict{Reason::kCollectedUnknown, -1, 0};
     }
     std::int64_t age;
-    if (__builtin_sub_overflow(request.now, *request.collected_at, &age) || age > period) {
+    const bool overflow = __builtin_sub_overflow(request.now, *request.collected_at, &age);
+    if (overflow || age > period) {
       if (explanation)
         note(explanation, policy, leaf, "",
-             "retention: kept for " + std::to_string(period) + " s, collected " +
-                 std::to_string(age) + " s ago");
+             "retention: " + retain_rule() + " applies; collected " +
+                 (overflow ? std::string("too long") : lang::format_seconds(age)) +
+                 " ago: expired");
       return Verdict{Reason::kRetentionExpired, -1, 0};
     }
+    if (explanation)
+      note(explanation, policy, leaf, "",
+           "retention: " + retain_rule() + " applies; collected " + lang::format_seconds(age) +
+               " ago");
+  } else if (explanation) {
+    note(explanation, policy, leaf, "", "retention: no retain rule applies (no limit)");
   }
   return Verdict{Reason::kNone, best, best_transform};
 }

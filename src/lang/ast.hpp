@@ -205,8 +205,23 @@ struct TableBinding {
   Span close_brace;
 };
 
+// `assert never ...`, `assert consent for ...`, `assert at most T for ...`:
+// a promise about every request in a scope, checked statically.
+enum class AssertKind : std::uint8_t { kNever, kConsent, kAtMost };
+
+struct Assertion {
+  AssertKind kind = AssertKind::kNever;
+  Span assert_span;                      // the word `assert`
+  std::optional<TransformNode> at_most;  // kAtMost only
+  NameList roles;
+  Action action = Action::kRead;
+  Span action_span;
+  NameList categories;
+  NameList purposes;
+};
+
 using StatementNode = std::variant<PolicyHeader, CategoryDecl, PurposeDecl, RoleDecl, AttributeDecl,
-                                   Rule, RetainRule, TableBinding>;
+                                   Rule, RetainRule, TableBinding, Assertion>;
 
 struct Statement {
   Span span;  // first to last token

@@ -53,6 +53,7 @@ class Checker {
       auto& node = parsed_.ast.statements[i].node;
       if (auto* rule = std::get_if<Rule>(&node)) check_rule(*rule, i);
       if (auto* retain = std::get_if<RetainRule>(&node)) check_retain(*retain);
+      if (auto* assertion = std::get_if<Assertion>(&node)) check_assertion(*assertion);
     }
     check_tables();
     resolve_tables();
@@ -67,6 +68,7 @@ class Checker {
   std::vector<ResolvedRule> take_rules() { return std::move(rules_); }
   std::vector<ResolvedRetain> take_retains() { return std::move(retains_); }
   std::vector<ResolvedTable> take_tables() { return std::move(tables_); }
+  std::vector<ResolvedAssertion> take_assertions() { return std::move(assertions_); }
   const PolicyHeader* header() const { return header_; }
 
  private:
@@ -399,6 +401,7 @@ class Checker {
 
     ResolvedRule resolved;
     resolved.id = id;
+    resolved.default_id = !r.explicit_id;
     resolved.effect = r.effect;
     resolved.action = r.action;
     resolved.any_role = r.roles.star;
@@ -451,7 +454,26 @@ class Checker {
       for (const auto& n : r.purposes->names) resolved.purposes.push_back(resolve_purpose(n));
     }
     resolved.period = r.period.seconds();
+    resolved.written = r.period;
+    resolved.line = file_.line_of(r.categories.span.begin);
     retains_.push_back(std::move(resolved));
+  }
+
+  // Names are resolved here; whether the promise holds is decided after the
+  // policy is checked (src/policy/assertions.cpp), from its access matrix.
+  void check_assertion(const Assertion& a) {
+    ResolvedAssertion resolved;
+    resolved.kind = a.kind;
+    if (a.at_most) resolved.at_most = a.at_most->value;
+    resolved.span = a.assert_span;
+    resolved.any_role = a.roles.star;
+    for (const auto& n : a.roles.names) resolved.roles.push_back(resolve_role(n));
+    resolved.action = a.action;
+    resolved.any_category = a.categories.star;
+    for (const auto& n : a.categories.names) resolved.categories.push_back(resolve_category(n));
+    resolved.any_purpose = a.purposes.star;
+    for (const auto& n : a.purposes.names) resolved.purposes.push_back(resolve_purpose(n));
+    assertions_.push_back(std::move(resolved));
   }
 
   // ---- conditions ----
@@ -542,7 +564,18 @@ class Checker {
           }
         }
         if (!compatible(a, b)) {
-          type_error(e, "cannot compare " + type_name(a) + " with " + type_name(b), hint);
+          // `actor.id == 42`: ids are text; an integer literal beside a string
+          // most likely means the string.
+          std::string quote_hint = hint;
+          for (const auto* side : {e.children[0].get(), e.children[1].get()}) {
+            const Expr* other =
+                side == e.children[0].get() ? e.children[1].get() : e.children[0].get();
+            if (side->kind == ExprKind::kInteger && other->type == kString) {
+              quote_hint =
+                  "ids and strings are text: write `\"" + std::to_string(side->number) + "\"`";
+            }
+          }
+          type_error(e, "cannot compare " + type_name(a) + " with " + type_name(b), quote_hint);
         }
         return kBool;
       }
@@ -602,7 +635,8 @@ class Checker {
   // ---- tables ----
   struct BoundTable {
     const TableBinding* binding;
-    std::set<std::string> listed;  // lower-case column names the block names
+    std::set<std::string> listed;         // lower-case column names the block names
+    std::set<std::string> public_listed;  // those of them listed `: public`
   };
 
   const Schema::Table* schema_table(const std::string& name) const {
@@ -642,7 +676,10 @@ class Checker {
       auto& listed = it->second.listed;
       for (const auto& e : t->entries) {
         if (e.kind == EntryKind::kColumns) {
-          for (const auto& c : e.columns) listed.insert(lower(c.text));
+          for (const auto& c : e.columns) {
+            listed.insert(lower(c.text));
+            if (!e.category) it->second.public_listed.insert(lower(c.text));
+          }
         } else if ((e.kind == EntryKind::kSubject || e.kind == EntryKind::kCollected) &&
                    !e.column.table) {
           listed.insert(lower(e.column.column.text));
@@ -650,12 +687,37 @@ class Checker {
       }
     }
     for (auto& [key, table] : bound) check_table(*table.binding, bound);
+    // Tables the policy does not bind cannot be read at all: say which.
+    if (schema_) {
+      std::string unbound;
+      for (const auto& st : schema_->tables) {
+        if (!bound.count(lower(st.name))) unbound += (unbound.empty() ? "" : ", ") + quote(st.name);
+      }
+      if (!unbound.empty()) {
+        sink_.file_warning("W005", "database tables without a binding cannot be read: " + unbound,
+                           "reads of them are denied `unbound_table`; bind each with `table NAME "
+                           "{ ... }`, or declare it `table NAME public` if it holds no personal "
+                           "data");
+      }
+    }
   }
 
   void check_table(const TableBinding& t, const std::map<std::string, BoundTable>& bound) {
     const Schema::Table* db = nullptr;
     if (schema_) {
       db = schema_table(t.table.text);
+      const auto view =
+          std::find_if(schema_->views.begin(), schema_->views.end(),
+                       [&](const Schema::View& v) { return lower(v.name) == lower(t.table.text); });
+      if (!db && view != schema_->views.end()) {
+        std::string bases;
+        for (const auto& b : view->base_tables) bases += (bases.empty() ? "" : ", ") + quote(b);
+        sink_.error("E055", t.table.span,
+                    quote(t.table.text) + " is a view of the database, and views cannot be bound",
+                    bases.empty() ? std::string("bind the tables it reads instead")
+                                  : "bind the tables it reads instead: " + bases);
+        return;
+      }
       if (!db) {
         std::vector<std::string> names;
         for (const auto& st : schema_->tables) names.push_back(st.name);
@@ -715,6 +777,64 @@ class Checker {
         }
       }
     }
+    if (!collected) {
+      // Without a collection time, every read that a retain rule applies to
+      // fails closed (collected_unknown): say so here, not in production.
+      // Columns are named with the purposes their retain rules limit.
+      std::vector<std::pair<std::string, std::string>> limited;  // purposes -> columns
+      std::set<int> lines;
+      for (const auto& e : t.entries) {
+        if (e.kind != EntryKind::kColumns || !e.category) continue;
+        const auto it = syms_.category_ids.find(e.category->text);
+        if (it == syms_.category_ids.end()) continue;
+        const int cc = it->second;
+        bool every_purpose = false;
+        std::vector<std::string> purposes;
+        for (const ResolvedRetain& r : retains_) {
+          const bool applies = r.all_categories ||
+                               std::any_of(r.categories.begin(), r.categories.end(), [&](int rc) {
+                                 return rc >= 0 && (covers(syms_.categories, rc, cc) ||
+                                                    covers(syms_.categories, cc, rc));
+                               });
+          if (!applies) continue;
+          lines.insert(r.line);
+          every_purpose = every_purpose || !r.purpose_list;
+          for (int p : r.purposes) {
+            const std::string& name = syms_.purposes[static_cast<std::size_t>(p < 0 ? 0 : p)].name;
+            if (p >= 0 && std::find(purposes.begin(), purposes.end(), name) == purposes.end()) {
+              purposes.push_back(name);
+            }
+          }
+        }
+        if (!every_purpose && purposes.empty()) continue;
+        std::string scope = every_purpose ? "every purpose" : "";
+        if (!every_purpose) {
+          for (const auto& p : purposes) scope += (scope.empty() ? "" : ", ") + p;
+        }
+        auto group = std::find_if(limited.begin(), limited.end(),
+                                  [&](const auto& g) { return g.first == scope; });
+        if (group == limited.end()) group = limited.insert(limited.end(), {scope, ""});
+        for (const auto& c : e.columns) {
+          group->second += (group->second.empty() ? "" : ", ") + quote(c.text);
+        }
+      }
+      if (!limited.empty()) {
+        std::string reads;
+        for (const auto& [scope, columns] : limited) {
+          reads += (reads.empty() ? "" : "; ") + columns + " for " + scope;
+        }
+        std::string line_list;
+        for (int l : lines) line_list += (line_list.empty() ? "" : ", ") + std::to_string(l);
+        sink_.warning("W006", t.table.span,
+                      "table " + quote(t.table.text) +
+                          " has no `collected` line, so reads that retention limits are always "
+                          "denied `collected_unknown`: " +
+                          reads,
+                      "add `collected COLUMN` (when each row's data was collected), or `collected "
+                      "Table.Column via COLUMN`; retain rules at line" +
+                          std::string(lines.size() == 1 ? " " : "s ") + line_list + " apply");
+      }
+    }
     if (!subject) {
       sink_.error("E050", t.table.span, "table " + quote(t.table.text) + " has no `subject` line",
                   "name the column that holds the data subject's id, or declare the table "
@@ -771,6 +891,23 @@ class Checker {
       sink_.error("E051", ref.column.span,
                   "table " + quote(ref.table->text) + "'s binding does not list column " +
                       quote(ref.column.text));
+    } else if (it->second.public_listed.count(lower(ref.column.text)) &&
+               std::none_of(it->second.binding->entries.begin(), it->second.binding->entries.end(),
+                            [&](const TableEntry& own) {
+                              return (own.kind == EntryKind::kSubject ||
+                                      own.kind == EntryKind::kCollected) &&
+                                     !own.column.table &&
+                                     lower(own.column.column.text) == lower(ref.column.text);
+                            })) {
+      // A public column holds no personal data: it can name no data subject
+      // and date no collection.
+      sink_.error(
+          "E051", ref.column.span,
+          std::string("`via` cannot take ") +
+              (std::string(word) == "subject" ? "the data subject" : "the collection time") +
+              " from " + quote(ref.table->text + "." + ref.column.text) + ", a public column",
+          "reference " + ref.table->text +
+              "'s own subject or collected column, or a classified one");
     }
     check_db_column(schema_table(ref.table->text), ref.column);
   }
@@ -996,6 +1133,7 @@ class Checker {
   std::vector<ResolvedRule> rules_;
   std::vector<ResolvedRetain> retains_;
   std::vector<ResolvedTable> tables_;
+  std::vector<ResolvedAssertion> assertions_;
   bool too_many_roles_ = false;
   std::unordered_map<const void*, std::vector<std::string>> sorted_names_;
   std::unordered_map<int, std::vector<int>> held_cache_;
@@ -1098,6 +1236,7 @@ Analysis analyze(std::string name, std::string text, const Schema* schema) {
     policy->rules = checker.take_rules();
     policy->retains = checker.take_retains();
     policy->tables = checker.take_tables();
+    policy->assertions = checker.take_assertions();
     policy->parsed = std::move(parsed);
     policy->source = std::move(source);
     out.policy = std::move(policy);

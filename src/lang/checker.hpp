@@ -48,7 +48,13 @@ struct Schema {
     std::string name;
     std::vector<std::string> columns;
   };
+  // A view, and the tables it reads (through other views too).
+  struct View {
+    std::string name;
+    std::vector<std::string> base_tables;
+  };
   std::vector<Table> tables;
+  std::vector<View> views;
 };
 
 struct Symbols {
@@ -74,6 +80,7 @@ struct ResolvedRule {
     Transform transform;
   };
   std::string id;
+  bool default_id = false;  // no @id: FILE:LINE, which moves with the rule
   Effect effect = Effect::kAllow;
   Action action = Action::kRead;
   bool any_role = false;  // `*`
@@ -91,6 +98,22 @@ struct ResolvedRetain {
   bool purpose_list = false;  // `for P, ...` with names (not absent, not `*`)
   std::vector<int> purposes;
   std::int64_t period = 0;  // seconds
+  Duration written;         // the period as written (`3y`), for people
+  int line = 0;             // where its categories start: the rule's line
+};
+
+// An assertion, resolved: a scope of requests and the promise about them.
+struct ResolvedAssertion {
+  AssertKind kind = AssertKind::kNever;
+  Transform at_most;  // kAtMost only
+  Span span;          // the word `assert`, where a failure is reported
+  bool any_role = false;
+  std::vector<int> roles;
+  Action action = Action::kRead;
+  bool any_category = false;
+  std::vector<int> categories;
+  bool any_purpose = false;
+  std::vector<int> purposes;
 };
 
 // A table binding (LANGUAGE.md section 7), resolved: what the guard reads.
@@ -121,10 +144,11 @@ struct CheckedPolicy {
   std::shared_ptr<const SourceFile> source;
   ParsedPolicy parsed;
   Symbols symbols;
-  std::vector<ResolvedRule> rules;      // in source order
-  std::vector<ResolvedRetain> retains;  // in source order
-  std::vector<ResolvedTable> tables;    // in source order
-  std::string name;                     // from the policy header
+  std::vector<ResolvedRule> rules;            // in source order
+  std::vector<ResolvedRetain> retains;        // in source order
+  std::vector<ResolvedTable> tables;          // in source order
+  std::vector<ResolvedAssertion> assertions;  // in source order
+  std::string name;                           // from the policy header
   std::int64_t version = 0;
 };
 

@@ -59,6 +59,10 @@ void DiagnosticSink::file_error(const char* id, std::string message, std::string
   add(Severity::kError, id, {}, false, std::move(message), std::move(hint));
 }
 
+void DiagnosticSink::file_warning(const char* id, std::string message, std::string hint) {
+  add(Severity::kWarning, id, {}, false, std::move(message), std::move(hint));
+}
+
 void DiagnosticSink::add(Severity severity, const char* id, Span span, bool placed,
                          std::string message, std::string hint) {
   (severity == Severity::kError ? errors_ : warnings_) += 1;

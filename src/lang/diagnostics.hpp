@@ -18,6 +18,7 @@ class DiagnosticSink {
   void warning(const char* id, Span span, std::string message, std::string hint = {});
   // A diagnostic about the file as a whole (no line).
   void file_error(const char* id, std::string message, std::string hint = {});
+  void file_warning(const char* id, std::string message, std::string hint = {});
 
   bool has_errors() const { return errors_ > 0; }
   std::size_t error_count() const { return errors_; }

@@ -1,5 +1,6 @@
 #include "lang/formatter.hpp"
 
+#include <cstdint>
 #include <cstdio>
 
 #include "base/utf8.hpp"
@@ -184,11 +185,41 @@ std::vector<Unit> units_of(const Words& words) {
   return out;
 }
 
+const char* action_text(Action a) {
+  return a == Action::kRead ? "read" : a == Action::kShare ? "share" : "use";
+}
+
+// `ROLES to ACTION CATEGORIES for PURPOSES` of an assertion, after its head.
+std::vector<Unit> assertion_units(const Assertion& a) {
+  Words head{"assert"};
+  switch (a.kind) {
+    case AssertKind::kNever:
+      head.push_back("never");
+      break;
+    case AssertKind::kConsent:
+      head.insert(head.end(), {"consent", "for"});
+      break;
+    case AssertKind::kAtMost:
+      head.insert(head.end(), {"at", "most", transform_text(*a.at_most), "for"});
+      break;
+  }
+  name_list_words(head, a.roles);
+  head.push_back("to");
+  head.push_back(action_text(a.action));
+  name_list_words(head, a.categories);
+  std::vector<Unit> units = units_of(head);
+  Words purposes;
+  name_list_words(purposes, a.purposes);
+  units.push_back(Unit{{"for", purposes.front()}, false});
+  for (std::size_t i = 1; i < purposes.size(); ++i) units.push_back(Unit{{purposes[i]}, false});
+  return units;
+}
+
 std::vector<Unit> rule_units(const Rule& r) {
   Words head{r.effect == Effect::kAllow ? "allow" : "deny"};
   name_list_words(head, r.roles);
   head.push_back("to");
-  head.push_back(r.action == Action::kRead ? "read" : r.action == Action::kShare ? "share" : "use");
+  head.push_back(action_text(r.action));
   std::vector<std::string> items;
   for (const auto& c : r.categories) {
     items.push_back(c.transform ? c.name.text + " as " + transform_text(*c.transform)
@@ -414,6 +445,8 @@ class Printer {
       }
     } else if (const auto* t = std::get_if<TableBinding>(&node)) {
       w = {"table", sql_name(t->table), "public"};
+    } else if (const auto* a = std::get_if<Assertion>(&node)) {
+      units = assertion_units(*a);
     }
     if (units.empty()) units = units_of(w);
     auto lines = layout(units, 0);
@@ -480,6 +513,33 @@ class Printer {
 };
 
 }  // namespace
+
+std::string format_expr(const Expr& e) {
+  Words words;
+  expr_words(e, words);
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+std::string format_seconds(std::int64_t seconds) {
+  if (seconds == 0) return "0s";
+  if (seconds < 0) {
+    // -INT64_MIN does not exist; one second more or less does not matter here.
+    return "-" + format_seconds(seconds == INT64_MIN ? INT64_MAX : -seconds);
+  }
+  static constexpr DurationUnit kUnits[] = {DurationUnit::kYears, DurationUnit::kDays,
+                                            DurationUnit::kHours, DurationUnit::kMinutes,
+                                            DurationUnit::kSeconds};
+  std::string out;
+  for (DurationUnit u : kUnits) {
+    const std::int64_t n = seconds / unit_seconds(u);
+    if (n == 0) continue;
+    seconds -= n * unit_seconds(u);
+    out += (out.empty() ? "" : " ") + std::to_string(n) + std::string(unit_suffix(u));
+  }
+  return out;
+}
 
 std::string format_policy(const SourceFile& file, const ParsedPolicy& parsed) {
   return Printer(file, parsed).run(parsed.ast);

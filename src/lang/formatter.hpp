@@ -20,4 +20,11 @@ inline constexpr std::size_t kLineWidth = 100;
 
 std::string format_policy(const SourceFile& file, const ParsedPolicy& parsed);
 
+// A condition in canonical form on one line, as `custos matrix` shows it.
+std::string format_expr(const Expr& e);
+
+// Seconds in the units a policy writes: `3y`, `90d`, `1y 35d 4h 2min 5s`
+// (largest units first, years of 365 days; zero parts left out).
+std::string format_seconds(std::int64_t seconds);
+
 }  // namespace custos::lang

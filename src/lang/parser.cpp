@@ -34,13 +34,13 @@ class Parser {
       statement_begin_ = peek().span.begin;
       try {
         parse_statement();
-        if (!at(Tok::kEnd) && !starts_statement(peek().kind)) {
+        if (!at(Tok::kEnd) && !at_statement_start()) {
           const bool same_line = file_.line_of(peek().span.begin) == file_.line_of(last_end_);
           error_here("expected the start of a new statement, found " + describe(peek().kind),
                      same_line && peek().kind == Tok::kName
                          ? "is a `,` missing before it?"
                          : "statements start with policy, category, purpose, role, attribute, "
-                           "table, allow, deny, retain or @id");
+                           "table, allow, deny, retain, assert or @id");
         }
       } catch (const SyntaxError&) {
         synchronize(start);
@@ -105,8 +105,17 @@ class Parser {
   // Skips to the next statement keyword after an error; always makes progress.
   void synchronize(std::size_t start) {
     if (pos_ == start) advance();
-    while (!at(Tok::kEnd) && !starts_statement(peek().kind)) advance();
+    while (!at(Tok::kEnd) && !at_statement_start()) advance();
   }
+
+  // `assert` is not reserved: it starts a statement only when `never`,
+  // `consent` or `at` follows it, so `assert` stays usable as a name.
+  bool at_assertion() const {
+    if (!at(Tok::kName) || text_of(peek()) != "assert" || peek(1).kind != Tok::kName) return false;
+    const std::string_view next = text_of(peek(1));
+    return next == "never" || next == "consent" || next == "at";
+  }
+  bool at_statement_start() const { return starts_statement(peek().kind) || at_assertion(); }
 
   // ---- names ----
   Name name_from(const Token& t) const { return Name{std::string(text_of(t)), t.span, false}; }
@@ -169,7 +178,7 @@ class Parser {
                  "list is too long (limit: " + std::to_string(limits::kMaxListItems) + " items)",
                  {}, "E012");
       }
-      if (any && (at(Tok::kEnd) || starts_statement(peek().kind))) {
+      if (any && (at(Tok::kEnd) || at_statement_start())) {
         report("E010", out_.lexed.tokens[pos_ - 1].span, "a list cannot end with `,`",
                "remove the `,` or add the missing name");
         break;
@@ -213,6 +222,11 @@ class Parser {
   void parse_statement() {
     const std::uint32_t begin = peek().span.begin;
     StatementNode node;
+    if (at_assertion()) {
+      node = parse_assertion();
+      out_.ast.statements.push_back(Statement{{begin, last_end_}, std::move(node)});
+      return;
+    }
     switch (peek().kind) {
       case Tok::kPolicy:
         node = parse_header();
@@ -242,8 +256,11 @@ class Parser {
         break;
       default:
         error_here("expected a statement, found " + describe(peek().kind),
-                   "statements start with policy, category, purpose, role, attribute, table, "
-                   "allow, deny, retain or @id");
+                   at(Tok::kName) && text_of(peek()) == "assert"
+                       ? "write `assert never ...`, `assert consent for ...` or `assert at most "
+                         "TRANSFORM for ...`"
+                       : "statements start with policy, category, purpose, role, attribute, "
+                         "table, allow, deny, retain, assert or @id");
     }
     out_.ast.statements.push_back(Statement{{begin, last_end_}, std::move(node)});
   }
@@ -346,8 +363,19 @@ class Parser {
       if (!at(Tok::kAllow) && !at(Tok::kDeny)) {
         error_here("expected `allow` or `deny` after `@id(...)`, found " + describe(peek().kind));
       }
-      if (file_.line_of(peek().span.begin) > file_.line_of(id.span.begin) + 1) {
-        report("E010", r.id_span, "`@id(...)` must stand on its rule's line or the line above",
+      // Only comment lines may come between `@id(...)` and its rule.
+      const int id_line = file_.line_of(id.span.begin);
+      const int rule_line = file_.line_of(peek().span.begin);
+      bool adjacent = true;
+      for (int line = id_line + 1; line < rule_line && adjacent; ++line) {
+        adjacent =
+            std::any_of(out_.lexed.comments.begin(), out_.lexed.comments.end(),
+                        [&](const Comment& c) { return file_.line_of(c.span.begin) == line; });
+      }
+      if (!adjacent) {
+        report("E010", r.id_span,
+               "`@id(...)` must stand on its rule's line or above it, with only comment lines "
+               "between",
                "move it next to the rule it names");
       }
     }
@@ -356,22 +384,7 @@ class Parser {
     r.effect_span = effect.span;
     r.roles = parse_name_list("a role name");
     expect(Tok::kTo, "after the roles of a rule");
-    const Token& action = advance();
-    switch (action.kind) {
-      case Tok::kRead:
-        r.action = Action::kRead;
-        break;
-      case Tok::kShare:
-        r.action = Action::kShare;
-        break;
-      case Tok::kUse:
-        r.action = Action::kUse;
-        break;
-      default:
-        error_at(action.span,
-                 "expected an action (`read`, `share` or `use`), found " + describe(action.kind));
-    }
-    r.action_span = action.span;
+    r.action = parse_action(r.action_span);
     r.categories_span.begin = peek().span.begin;
     if (accept(Tok::kStar)) {
       r.all_categories = true;
@@ -402,15 +415,75 @@ class Parser {
     return r;
   }
 
-  TransformNode parse_transform() {
-    advance();  // as
+  // assert never ROLES to ACTION CATEGORIES for PURPOSES
+  // assert consent for ROLES to ACTION CATEGORIES for PURPOSES
+  // assert at most TRANSFORM for ROLES to ACTION CATEGORIES for PURPOSES
+  Assertion parse_assertion() {
+    Assertion a;
+    a.assert_span = advance().span;  // assert
+    const Token& word = advance();
+    const std::string_view kind = text_of(word);
+    if (kind == "never") {
+      a.kind = AssertKind::kNever;
+    } else if (kind == "consent") {
+      a.kind = AssertKind::kConsent;
+      expect(Tok::kFor, "after `assert consent`");
+    } else {
+      a.kind = AssertKind::kAtMost;
+      if (!at(Tok::kName) || text_of(peek()) != "most") {
+        error_here("expected `most` after `assert at`, found " + describe(peek().kind),
+                   "write `assert at most TRANSFORM for ROLES to ACTION CATEGORIES for PURPOSES`");
+      }
+      a.at_most = parse_transform_word("`assert at most`");
+      expect(Tok::kFor, "after the transform of `assert at most`");
+    }
+    a.roles = parse_name_list("a role name");
+    expect(Tok::kTo, "after the roles of an assertion");
+    a.action = parse_action(a.action_span);
+    a.categories = parse_name_list("a category name");
+    if (at(Tok::kAs)) {
+      error_here("an assertion names categories without transforms",
+                 "to bound what is revealed, write `assert at most TRANSFORM for ...`");
+    }
+    expect(Tok::kFor, "after the categories of an assertion");
+    a.purposes = parse_name_list("a purpose name");
+    if (at(Tok::kWhen)) {
+      error_here("an assertion has no condition: it holds for every request in its scope",
+                 "remove the `when ...`");
+    }
+    return a;
+  }
+
+  Action parse_action(Span& span) {
+    const Token& action = advance();
+    span = action.span;
+    switch (action.kind) {
+      case Tok::kRead:
+        return Action::kRead;
+      case Tok::kShare:
+        return Action::kShare;
+      case Tok::kUse:
+        return Action::kUse;
+      default:
+        error_at(action.span,
+                 "expected an action (`read`, `share` or `use`), found " + describe(action.kind));
+    }
+  }
+
+  TransformNode parse_transform() { return parse_transform_word("`as`"); }
+
+  // The transform after `after` (`as`, or `most` in `assert at most`), which
+  // is the current token.
+  TransformNode parse_transform_word(const char* after) {
+    advance();  // as / most
     TransformNode t;
     const Token& word = peek();
     t.span = word.span;
     const std::string name(text_of(word));
     if (word.kind != Tok::kName) {
-      error_here("expected a transform after `as`, found " + describe(word.kind),
-                 "transforms are " + transform_list());
+      error_here(
+          std::string("expected a transform after ") + after + ", found " + describe(word.kind),
+          "transforms are " + transform_list());
     }
     advance();
     const TransformSpelling* spelling = find_transform(name);
@@ -471,9 +544,10 @@ class Parser {
       t.is_public = true;
       return t;
     }
+    if (at(Tok::kName) && !at(Tok::kLBrace)) spaced_name_error(t.table, "table", "the table name");
     t.open_brace = expect(Tok::kLBrace, "or `public` after the table name").span;
     while (!at(Tok::kRBrace)) {
-      if (at(Tok::kEnd) || starts_statement(peek().kind)) {
+      if (at(Tok::kEnd) || at_statement_start()) {
         error_here("expected `}` to close the block of table `" + t.table.text + "`, found " +
                    describe(peek().kind));
       }
@@ -484,7 +558,7 @@ class Parser {
         // Resume at the next line's first token or at the end of the block.
         if (pos_ == start) advance();
         const int line = file_.line_of(out_.lexed.tokens[pos_ - 1].span.begin);
-        while (!at(Tok::kEnd) && !at(Tok::kRBrace) && !starts_statement(peek().kind) &&
+        while (!at(Tok::kEnd) && !at(Tok::kRBrace) && !at_statement_start() &&
                file_.line_of(peek().span.begin) == line) {
           advance();
         }
@@ -492,6 +566,21 @@ class Parser {
     }
     t.close_brace = advance().span;
     return t;
+  }
+
+  // `table Order Details {`: a name with spaces, unquoted. The words up to
+  // the end of the line that are plain names, quoted, are the likely name.
+  [[noreturn]] void spaced_name_error(const Name& first, const char* what, const char* after) {
+    std::string name = first.text;
+    const int line = file_.line_of(first.span.begin);
+    for (std::size_t i = 0; peek(i).kind == Tok::kName && file_.line_of(peek(i).span.begin) == line;
+         ++i) {
+      name += " " + std::string(text_of(peek(i)));
+    }
+    error_here(std::string("expected ") +
+                   (std::string(what) == "table" ? "`{` or `public`" : "`:` or `,`") + " after " +
+                   after + ", found a name",
+               std::string("a ") + what + " name with spaces must be quoted: `\"" + name + "\"`");
   }
 
   ColumnRef parse_column_ref() {
@@ -541,6 +630,7 @@ class Parser {
                    {}, "E012");
         }
         e.columns.push_back(parse_sql_name("a column name"));
+        if (at(Tok::kName)) spaced_name_error(e.columns.back(), "column", "a column name");
       } while (accept(Tok::kComma));
       expect(Tok::kColon, "after the column names");
       if (!accept(Tok::kPublic)) e.category = parse_name("a category or `public`");
@@ -637,7 +727,8 @@ class Parser {
       default:
         return lhs;
     }
-    advance();
+    const Token& op_token = advance();
+    if (at(Tok::kMinus)) negative_bound(*lhs, op_token);
     auto e = make(expr_kind, lhs->span);
     e->op = op;
     e->children.push_back(std::move(lhs));
@@ -656,6 +747,36 @@ class Parser {
         break;
     }
     return e;
+  }
+
+  // `x > -1`: there are no negative numbers. Says what to write instead,
+  // when anything can be.
+  [[noreturn]] void negative_bound(const Expr& lhs, const Token& op_token) {
+    const std::string x(file_.text().substr(lhs.span.begin, lhs.span.end - lhs.span.begin));
+    const std::string op(text_of(op_token));
+    std::string hint = "a negative bound cannot be written";
+    if (peek(1).kind == Tok::kInteger) {
+      const std::int64_t n = peek(1).number;
+      const std::string test = "`" + x + " " + op + " -" + std::to_string(n) + "`";
+      if (n == 0) {
+        hint = "`-0` is `0`: write `" + x + " " + op + " 0`";
+      } else if (n == 1 && op == ">") {
+        hint = "for integers, " + test + " is `" + x + " >= 0`";
+      } else if (n == 1 && op == "<=") {
+        hint = "for integers, " + test + " is `" + x + " < 0`";
+      } else if (op == ">" || op == ">=" || op == "!=") {
+        hint =
+            "a negative bound cannot be written; for a value that is never negative (an "
+            "age, a count) " +
+            test + " always holds: drop the test";
+      } else if (op == "<" || op == "<=" || op == "==") {
+        hint =
+            "a negative bound cannot be written; for a value that is never negative (an "
+            "age, a count) " +
+            test + " never holds";
+      }
+    }
+    error_here("negative numbers are not part of the language", hint);
   }
 
   std::unique_ptr<Expr> parse_sum() {
@@ -767,7 +888,8 @@ class Parser {
       }
       case Tok::kMinus:
         error_here("negative numbers are not part of the language",
-                   "compare the other way round, e.g. `x < 0` becomes `0 > x`");
+                   "compare with 0 or a positive bound instead (for integers, `x > -1` is "
+                   "`x >= 0`)");
       case Tok::kSubject:
         error_here("expected an attribute such as `subject.age`, found `subject`");
       default:

@@ -107,6 +107,12 @@ struct CompiledPolicy {
 
   // ---- retention ----
   std::vector<std::int64_t> retention;  // [purpose][leaf]: seconds, -1 for no limit
+  // For explanations: the retain rule behind each cell of `retention` (-1:
+  // none), and per retain rule its place (`crm.custos:83`) and period as
+  // written (`2y`).
+  std::vector<std::int32_t> retention_rule;
+  std::vector<std::string> retain_names;
+  std::vector<std::string> retain_periods;
 
   CellRange cell(int action_index, std::uint32_t purpose, std::uint32_t leaf) const {
     const std::size_t i =

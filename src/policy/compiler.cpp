@@ -7,21 +7,10 @@
 #include "crypto/crypto.hpp"
 #include "custos/limits.hpp"
 #include "policy/compiled_policy.hpp"
+#include "policy/coverage.hpp"
 
 namespace custos::detail {
 namespace {
-
-using lang::HierarchyNode;
-
-// The node and all its descendants, in node order.
-std::vector<std::uint32_t> subtree(const std::vector<HierarchyNode>& nodes, std::uint32_t root) {
-  std::vector<std::uint32_t> out{root};
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    for (int child : nodes[out[i]].children) out.push_back(static_cast<std::uint32_t>(child));
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 // Reads the checker's resolved rules: every name is an id already, so the
 // compiler never looks one up.
@@ -55,21 +44,12 @@ class PolicyCompiler {
   void names() {
     const auto& cats = syms_.categories;
     for (std::uint32_t i = 0; i < cats.size(); ++i) out_->category_names.push_back(cats[i].name);
-    out_->leaf_index.assign(cats.size(), -1);
-    out_->leaves_of.resize(cats.size());
-    const auto parent_of = [&cats](int n) { return cats[static_cast<std::size_t>(n)].parent; };
-    for (std::uint32_t i = 0; i < cats.size(); ++i) {
-      if (!cats[i].children.empty()) continue;
-      const auto leaf = static_cast<std::uint32_t>(out_->leaf_category.size());
-      out_->leaf_index[i] = static_cast<std::int32_t>(leaf);
-      out_->leaf_category.push_back(i);
-      out_->leaf_sensitive.push_back(cats[i].sensitive);
-      // Leaves are visited in node order, so every list stays in it.
-      for_each_lineage(parent_of, static_cast<int>(i), [&](int n) {
-        out_->leaves_of[static_cast<std::size_t>(n)].push_back(leaf);
-      });
-    }
-    out_->leaf_count = static_cast<std::uint32_t>(out_->leaf_category.size());
+    leaves_ = index_leaves(cats);
+    out_->leaf_index = leaves_.leaf_of;
+    out_->leaves_of = leaves_.leaves_of;
+    out_->leaf_category = leaves_.category_of;
+    for (std::uint32_t c : leaves_.category_of) out_->leaf_sensitive.push_back(cats[c].sensitive);
+    out_->leaf_count = leaves_.count();
 
     for (const auto& p : syms_.purposes) {
       out_->purpose_names.push_back(p.name);
@@ -126,39 +106,13 @@ class PolicyCompiler {
     }
   }
 
-  // The purposes a rule's purpose list covers.
-  std::vector<std::uint32_t> covered_purposes(const lang::ResolvedRule& r) const {
-    if (r.any_purpose) {
-      std::vector<std::uint32_t> all(syms_.purposes.size());
-      for (std::uint32_t i = 0; i < all.size(); ++i) all[i] = i;
-      return all;
-    }
-    std::set<std::uint32_t> out;
-    for (int id : r.purposes) {
-      for (auto p : subtree(syms_.purposes, static_cast<std::uint32_t>(id))) out.insert(p);
-    }
-    return {out.begin(), out.end()};
-  }
-
-  // For each leaf a rule covers: the transform of the most specific item.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> covered_leaves(const lang::ResolvedRule& r) {
-    std::vector<std::int32_t> best_depth(out_->leaf_count, -2);
-    std::vector<std::uint32_t> transform(out_->leaf_count, 0);
-    for (const auto& item : r.categories) {
-      const std::uint32_t t = intern_transform(item.transform);
-      if (item.category < 0) {  // `*`: less specific than any named category
-        for (std::uint32_t leaf = 0; leaf < out_->leaf_count; ++leaf) {
-          if (best_depth[leaf] < -1) best_depth[leaf] = -1, transform[leaf] = t;
-        }
-        continue;
-      }
-      for (std::uint32_t leaf : out_->leaves_of[static_cast<std::size_t>(item.category)]) {
-        if (item.depth > best_depth[leaf]) best_depth[leaf] = item.depth, transform[leaf] = t;
-      }
-    }
+  // For each leaf a rule covers: the interned transform of the most
+  // specific item.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> interned_leaves(
+      const lang::ResolvedRule& r) {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
-    for (std::uint32_t leaf = 0; leaf < out_->leaf_count; ++leaf) {
-      if (best_depth[leaf] > -2) out.emplace_back(leaf, transform[leaf]);
+    for (const auto& [leaf, t] : covered_leaves(r, leaves_)) {
+      out.emplace_back(leaf, intern_transform(t));
     }
     return out;
   }
@@ -180,7 +134,7 @@ class PolicyCompiler {
     std::vector<Coverage> coverage;
     std::size_t total = 0;
     for (const auto& r : checked_.rules) {
-      Coverage c{covered_purposes(r), covered_leaves(r)};
+      Coverage c{covered_purposes(r, syms_), interned_leaves(r)};
       const std::size_t actions = r.action == lang::Action::kUse ? 2 : 1;
       total += actions * c.purposes.size() * c.leaves.size();
       if (total > limits::kMaxRuleIndexEntries) {
@@ -235,50 +189,18 @@ class PolicyCompiler {
   }
 
   void retention() {
-    const std::size_t purposes = syms_.purposes.size();
-    const std::size_t leaves = out_->leaf_count;
-    out_->retention.assign(purposes * leaves, -1);
-    // Specificity of the rule chosen so far per cell, compared
-    // lexicographically: purpose list, purpose depth, category depth,
-    // shorter period.
-    struct Key {
-      int has_purposes = -1, purpose_depth = -2, category_depth = -2;
-      std::int64_t neg_period = 0;
-      bool operator<(const Key& o) const {
-        return std::tie(has_purposes, purpose_depth, category_depth, neg_period) <
-               std::tie(o.has_purposes, o.purpose_depth, o.category_depth, o.neg_period);
-      }
-    };
-    std::vector<Key> best(purposes * leaves);
+    out_->retention_rule = retention_rules(checked_, leaves_);
+    out_->retention.assign(out_->retention_rule.size(), -1);
+    for (std::size_t i = 0; i < out_->retention_rule.size(); ++i) {
+      const std::int32_t r = out_->retention_rule[i];
+      if (r >= 0) out_->retention[i] = checked_.retains[static_cast<std::size_t>(r)].period;
+    }
+    // How explanations name a retain rule: where it is and what it says.
+    const std::string file = checked_.source->base_name();
     for (const lang::ResolvedRetain& r : checked_.retains) {
-      // Depth of the deepest listed purpose covering each purpose.
-      std::vector<int> purpose_depth(purposes, r.purpose_list ? -2 : -1);
-      for (int id : r.purposes) {
-        if (!r.purpose_list) break;  // `for *`: every purpose, like no list
-        const int depth = syms_.purposes[static_cast<std::size_t>(id)].depth;
-        for (auto p : subtree(syms_.purposes, static_cast<std::uint32_t>(id))) {
-          purpose_depth[p] = std::max(purpose_depth[p], depth);
-        }
-      }
-      std::vector<int> category_depth(leaves, r.all_categories ? -1 : -2);
-      for (int id : r.categories) {
-        const int depth = syms_.categories[static_cast<std::size_t>(id)].depth;
-        for (auto leaf : out_->leaves_of[static_cast<std::size_t>(id)]) {
-          category_depth[leaf] = std::max(category_depth[leaf], depth);
-        }
-      }
-      for (std::size_t p = 0; p < purposes; ++p) {
-        if (purpose_depth[p] < -1) continue;
-        for (std::size_t leaf = 0; leaf < leaves; ++leaf) {
-          if (category_depth[leaf] < -1) continue;
-          const Key key{r.purpose_list ? 1 : 0, purpose_depth[p], category_depth[leaf], -r.period};
-          Key& current = best[p * leaves + leaf];
-          if (current < key) {
-            current = key;
-            out_->retention[p * leaves + leaf] = r.period;
-          }
-        }
-      }
+      out_->retain_names.push_back(file + ":" + std::to_string(r.line));
+      out_->retain_periods.push_back(std::to_string(r.written.count) +
+                                     std::string(lang::unit_suffix(r.written.unit)));
     }
   }
 
@@ -297,6 +219,7 @@ class PolicyCompiler {
   const lang::CheckedPolicy& checked_;
   const lang::Symbols& syms_;
   std::unique_ptr<CompiledPolicy> out_;
+  LeafIndex leaves_;
 };
 
 }  // namespace

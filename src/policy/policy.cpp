@@ -3,6 +3,7 @@
 
 #include "base/file.hpp"
 #include "custos/limits.hpp"
+#include "policy/assertions.hpp"
 #include "policy/compiled_policy.hpp"
 
 namespace custos {
@@ -26,7 +27,7 @@ std::size_t Policy::rule_count() const {
 
 Result<std::shared_ptr<const Policy>> Policy::compile(std::string_view text, std::string_view name,
                                                       std::vector<Diagnostic>* diagnostics) {
-  auto analysis = lang::analyze(std::string(name), std::string(text));
+  auto analysis = detail::analyze_policy(std::string(name), std::string(text));
   if (diagnostics) *diagnostics = analysis.diagnostics;
   if (!analysis.policy) {
     std::string message = std::string(name) + ": " + std::to_string(analysis.error_count) +

@@ -286,3 +286,63 @@ TEST_CASE("engine: every decision names its policy: name, version, SHA-256", "[e
   CHECK(d.policy.sha256_hex() == crypto::to_hex(digest2.data(), digest2.size()));
   CHECK(d.policy.sha256_hex() != sha);
 }
+
+TEST_CASE("engine: explain names the consent record and the retain rule, in policy units",
+          "[engine][explain]") {
+  Engine engine(compile_or_fail("policy \"t\" version 1\n"
+                                "category contact.email, contact.phone\n"
+                                "purpose support basis contract\n"
+                                "purpose marketing basis consent\n"
+                                "purpose marketing.email\n"
+                                "role agent\n"
+                                "allow agent to read contact for support, marketing\n"
+                                "retain contact.email for 90d for marketing\n"
+                                "retain contact.email for 3y\n"),
+                trusting());
+  Request r;
+  r.actor.roles = {"agent"};
+  r.action = "read";
+  r.purpose = "marketing.email";
+  const Timestamp now = 1'800'000'000;
+  r.subject = Request::Subject{
+      "c-1",
+      {},
+      std::vector<ConsentRecord>{
+          {"marketing", ConsentState::kGranted, now - 86400, {}, "web"},
+          {"marketing.email", ConsentState::kGranted, now - 3600, now + 86400, "app"}}};
+  r.categories = {"contact.email", "contact.phone"};
+  r.time = now;
+  r.collected_at = now - (365 + 35) * 86400 - 4 * 3600;
+  const auto outcomes = [](const Decision::Item& item) {
+    std::vector<std::string> out;
+    for (const auto& e : item.explanation) out.push_back(e.outcome);
+    return out;
+  };
+  Decision d = engine.explain(r);
+  REQUIRE(d.items.size() == 2);
+  CHECK(outcomes(d.items[0]) ==
+        std::vector<std::string>{
+            "allow rule: grants it as plain",
+            "consent: granted (the `granted` record for `marketing.email` of "
+            "2027-01-15T07:00:00Z, expiring 2027-01-16T08:00:00Z decides)",
+            "retention: retain rule t.custos:8 (90d) applies; collected 1y 35d 4h ago: expired"});
+  CHECK(outcomes(d.items[1]) ==
+        std::vector<std::string>{"allow rule: grants it as plain",
+                                 "consent: granted (the `granted` record for `marketing.email` of "
+                                 "2027-01-15T07:00:00Z, expiring 2027-01-16T08:00:00Z decides)",
+                                 "retention: no retain rule applies (no limit)"});
+  r.purpose = "support";
+  r.subject->consent->clear();
+  r.collected_at.reset();
+  d = engine.explain(r);
+  CHECK(outcomes(d.items[0]) ==
+        std::vector<std::string>{
+            "allow rule: grants it as plain", "consent: none needed (basis contract)",
+            "retention: retain rule t.custos:9 (3y) applies, but the collection time is unknown"});
+  r.purpose = "marketing";
+  d = engine.explain(r);
+  CHECK(outcomes(d.items[1]) ==
+        std::vector<std::string>{
+            "allow rule: grants it as plain",
+            "consent: consent_missing (no record for `marketing` or a purpose above it decides)"});
+}

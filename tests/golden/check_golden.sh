@@ -4,7 +4,8 @@
 # recording it).
 #
 #   invalid/NAME.custos  -> invalid/NAME.expected: stderr of `custos check NAME.custos`
-#                           (db_* files: with --db Chinook_Sqlite.sqlite), run from
+#                           (db_* files: with --db Chinook_Sqlite.sqlite, nwdb_* files
+#                           with data/northwind.db), run from
 #                           inside invalid/, without the final summary line.
 #   fmt/NAME.custos      -> fmt/NAME.expected: stdout of `custos fmt NAME.custos`;
 #                           `custos fmt NAME.expected` must reproduce it exactly.
@@ -23,6 +24,7 @@ for src in *.custos; do
   name="${src%.custos}"
   args=(check "$src")
   [[ "$name" == db_* ]] && args+=(--db "$db")
+  [[ "$name" == nwdb_* ]] && args+=(--db "$here/../../data/northwind.db")
   "$custos" "${args[@]}" 2>&1 >/dev/null |
     sed -E "\$ { /^$(printf '%s' "$src" | sed 's/\./\\./g'): [0-9]+ errors?, [0-9]+ warnings?\$/d }" >"$tmp"
   if ! cmp -s "$tmp" "$name.expected"; then

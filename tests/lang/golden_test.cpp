@@ -10,6 +10,7 @@
 #include "custos/limits.hpp"
 #include "lang/checker.hpp"
 #include "lang/formatter.hpp"
+#include "policy/assertions.hpp"
 
 namespace fs = std::filesystem;
 using namespace custos::lang;
@@ -38,13 +39,19 @@ TEST_CASE("golden: invalid policies give exactly the expected diagnostics", "[go
   auto schema =
       custos::cli::load_schema(std::string(CUSTOS_SOURCE_DIR) + "/data/Chinook_Sqlite.sqlite");
   REQUIRE(schema.ok());
+  auto northwind = custos::cli::load_schema(std::string(CUSTOS_SOURCE_DIR) + "/data/northwind.db");
+  REQUIRE(northwind.ok());
   const auto files = cases("invalid");
   REQUIRE(files.size() >= 30);
   for (const auto& path : files) {
     const std::string name = path.filename().string();
     INFO(name);
     const bool with_db = name.rfind("db_", 0) == 0;
-    const auto a = analyze(name, slurp(path), with_db ? &*schema : nullptr);
+    const bool with_northwind = name.rfind("nwdb_", 0) == 0;
+    const auto a = custos::detail::analyze_policy(name, slurp(path),
+                                                  with_db          ? &*schema
+                                                  : with_northwind ? &*northwind
+                                                                   : nullptr);
     std::string rendered;
     for (const auto& d : a.diagnostics) rendered += d.to_string();
     auto expected_path = path;

@@ -113,8 +113,7 @@ TEST_CASE("limits: a policy name longer than kMaxPolicyNameBytes is E015", "[lim
   CHECK(first_message(a, "E015") == "a policy name is at most 64 bytes");
 }
 
-TEST_CASE("limits: `(`, `not` and `+` count nesting alike, up to kMaxExpressionDepth",
-          "[limits]") {
+TEST_CASE("limits: `(`, `not` and `+` count nesting alike, up to kMaxExpressionDepth", "[limits]") {
   // Once `(` and `not` allowed 63 levels and `+` 64, and `+` chains inside
   // parentheses were counted apart, so a condition could nest far deeper
   // than the limit promises.

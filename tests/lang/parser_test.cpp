@@ -250,3 +250,53 @@ TEST_CASE("parser: a broken table entry does not lose the others", "[parser]") {
   CHECK(t.entries[1].category->text == "D");
   CHECK(p.policy.ast.statements.size() == 2);
 }
+
+TEST_CASE("parser: assertions", "[parser][assert]") {
+  SECTION("the three kinds and their scope") {
+    const auto p = parse_text(
+        "assert never a, b to use x.y, z for p\n"
+        "assert consent for * to read * for *\n"
+        "assert at most truncate(3) for a to share x for p.q, r\n");
+    REQUIRE(p.diagnostics.empty());
+    REQUIRE(p.policy.ast.statements.size() == 3);
+    const auto& never = std::get<Assertion>(p.policy.ast.statements[0].node);
+    CHECK(never.kind == AssertKind::kNever);
+    CHECK(never.roles.names.size() == 2);
+    CHECK(never.action == Action::kUse);
+    CHECK(never.categories.names[0].text == "x.y");
+    CHECK(never.purposes.names[0].text == "p");
+    const auto& consent = std::get<Assertion>(p.policy.ast.statements[1].node);
+    CHECK(consent.kind == AssertKind::kConsent);
+    CHECK(consent.roles.star);
+    CHECK(consent.categories.star);
+    CHECK(consent.purposes.star);
+    const auto& at_most = std::get<Assertion>(p.policy.ast.statements[2].node);
+    CHECK(at_most.kind == AssertKind::kAtMost);
+    REQUIRE(at_most.at_most);
+    CHECK(at_most.at_most->value.to_string() == "truncate(3)");
+    CHECK(at_most.action == Action::kShare);
+    CHECK(at_most.purposes.names.size() == 2);
+  }
+  SECTION("`assert` is a word only before never, consent or at: elsewhere a name") {
+    const auto p = parse_text(
+        "category assert, never\n"
+        "allow assert to read assert for never\n");
+    CHECK(p.diagnostics.empty());
+    CHECK(std::get<Rule>(p.policy.ast.statements[1].node).roles.names[0].text == "assert");
+  }
+  SECTION("a statement after an assertion, and recovery after a broken one") {
+    CHECK(codes_of("policy \"t\" version 1\nassert never a to read b\nrole a\n") ==
+          std::vector<std::string>{"E010 3:1"});
+    CHECK(codes_of("policy \"t\" version 1\nassert sometimes a\nrole a\n") ==
+          std::vector<std::string>{"E010 2:1"});
+  }
+}
+
+TEST_CASE("parser: comment lines may stand between @id(...) and its rule", "[parser]") {
+  const auto p = parse_text("@id(\"a\")\n# why\n  # and why not\nallow r to read c for p\n");
+  CHECK(*only_rule(p).explicit_id == "a");
+  const auto blank = parse_text("@id(\"a\")\n# why\n\nallow r to read c for p\n");
+  REQUIRE(blank.diagnostics.size() == 1);
+  CHECK(blank.diagnostics[0].id == "E010");
+  CHECK(blank.diagnostics[0].line == 1);
+}
