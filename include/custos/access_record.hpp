@@ -47,11 +47,14 @@ struct AccessRecord {
     std::vector<Reason> withheld;
   };
 
+  // What happened: a guarded SQL statement, an engine decision, a purge.
+  enum class Kind : std::uint8_t { kRead, kDecision, kPurge };
+  Kind kind = Kind::kRead;
   Timestamp time = 0;  // when the statement started
   std::string actor;
   std::vector<std::string> roles;
   std::string purpose;
-  std::string action;  // "read" or "share"
+  std::string action;  // "read" or "share" ("erase" for a purge)
   std::vector<std::string> tables;
   std::vector<Column> columns;
   std::string sql;          // as the caller wrote it (parameters are bound apart)

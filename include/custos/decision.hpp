@@ -42,6 +42,10 @@ enum class Reason : std::uint8_t {
   kObjected,
   kRetentionExpired,
   kCollectedUnknown,
+  // The decision could not be written to the audit log the engine was given
+  // (EngineOptions::audit): fail closed, whatever the rules said. Reported
+  // instead of every other reason.
+  kNotRecorded,
 };
 
 // "bad_request", "denied_by_rule", ... ("" for kNone).

@@ -43,6 +43,7 @@
 namespace custos {
 
 class ConsentStore;
+class AuditSink;
 namespace detail {
 class EngineAccess;  // the guard's way in (src/engine/row_decider.hpp)
 }  // namespace detail
@@ -64,6 +65,11 @@ struct EngineOptions {
   // and such a request is denied bad_request, since it could grant its own
   // consent. Turn it on for apps that keep consent elsewhere, and for tests.
   bool trust_request_consent = false;
+  // Receives one record per decision (check(), the prepared check() and
+  // check_json(); not explain()). Not owned; must outlive the engine. When
+  // an append fails, every item of that decision is denied `not_recorded`
+  // (fail closed). Default: none.
+  AuditSink* audit = nullptr;
   // Secret key of the `hash` transform (HMAC-SHA256); at least 16 bytes.
   // Default: empty, and hashing fails closed (the value becomes NULL). Load
   // it with load_pseudonym_key().

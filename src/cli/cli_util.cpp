@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/time.hpp"
+#include "custos/engine.hpp"
 
 namespace custos::cli {
 
@@ -30,6 +31,34 @@ std::optional<Timestamp> parse_time_option(const std::string& text, const char* 
                  command, option, text.c_str());
   }
   return t;
+}
+
+bool open_audit_or_report(const Args& args, const char* command, std::unique_ptr<AuditLog>& out) {
+  const auto path = args.option("audit");
+  if (!path) {
+    if (args.has("audit-key")) {
+      std::fprintf(stderr, "custos %s: --audit-key needs --audit FILE\n", command);
+      return false;
+    }
+    return true;
+  }
+  AuditOptions options;
+  options.durability = AuditOptions::Durability::kSync;
+  if (const auto key = args.option("audit-key")) {
+    auto loaded = load_pseudonym_key(*key);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "custos %s: %s\n", command, loaded.status().message().c_str());
+      return false;
+    }
+    options.key = *loaded;
+  }
+  auto log = AuditLog::open(*path, options);
+  if (!log.ok()) {
+    std::fprintf(stderr, "custos %s: %s\n", command, log.status().message().c_str());
+    return false;
+  }
+  out = std::move(*log);
+  return true;
 }
 
 }  // namespace custos::cli

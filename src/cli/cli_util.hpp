@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "cli/commands.hpp"
+#include "custos/audit.hpp"
 #include "custos/policy.hpp"
 #include "custos/value.hpp"
 
@@ -17,5 +19,10 @@ std::shared_ptr<const Policy> load_policy_or_report(const std::string& path);
 // Parses an RFC 3339 command-line time; prints an error naming `option`.
 std::optional<Timestamp> parse_time_option(const std::string& text, const char* command,
                                            const char* option);
+
+// With `--audit FILE` (and `--audit-key FILE` for a keyed chain), opens the
+// audit log in sync mode, so each entry is durable before the command ends.
+// Prints the error and returns false when it cannot.
+bool open_audit_or_report(const Args& args, const char* command, std::unique_ptr<AuditLog>& out);
 
 }  // namespace custos::cli

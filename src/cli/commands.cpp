@@ -26,7 +26,7 @@ const std::vector<Command>& commands() {
        run_fmt},
       {"eval", "decide one request and print the decision",
        "usage: custos eval POLICY REQUEST.json [--consent-store FILE] [--explain[=text]] "
-       "[--key-file FILE]\n\n"
+       "[--key-file FILE]\n                   [--audit FILE [--audit-key FILE]]\n\n"
        "Decides the request (JSON; `-` reads it from stdin) against the policy and\n"
        "prints the decision as JSON. Times default to now (UTC) unless the request\n"
        "gives context.time.\n\n"
@@ -37,7 +37,9 @@ const std::vector<Command>& commands() {
        "                        for people instead of JSON\n"
        "  --key-file FILE       pseudonym key file (created, mode 0600, when missing;\n"
        "                        refused unless a regular file only its owner can\n"
-       "                        read and write, as ssh does)\n\n"
+       "                        read and write, as ssh does)\n"
+       "  --audit FILE          record the decision in this audit log (created when\n"
+       "                        missing); --audit-key FILE for a keyed chain\n\n"
        "Exit: 0 whether allowed or denied; 1 on bad input (policy errors, an\n"
        "unreadable file, a malformed request, whose bad_request decision is printed).\n",
        run_eval},
@@ -51,6 +53,22 @@ const std::vector<Command>& commands() {
        "failed case and what differed; the last line is `N passed, M failed`.\n\n"
        "Exit: 0 when every case passes, 1 otherwise.\n",
        run_test},
+      {"audit", "verify an audit log, report a subject's accesses, export, checkpoint",
+       "usage: custos audit verify FILE [--key FILE] [--pubkey PEM]...\n"
+       "       custos audit report FILE --subject ID [--format text|json|html] [--since TIME]\n"
+       "       custos audit export FILE --format jsonl [--since SEQ]\n"
+       "       custos audit checkpoint FILE --key PRIVATE.pem\n\n"
+       "verify      walks the hash chain, every entry, the subject index and sets, and the\n"
+       "            checkpoints; prints the entries checked and the head hash, or names\n"
+       "            the first bad entry. --key: the chain's key file; --pubkey: a trusted\n"
+       "            checkpoint signer (repeatable).\n"
+       "report      every access to one subject's data: text (default), JSON, or one\n"
+       "            self-contained HTML page for the customer.\n"
+       "export      one JSON line per entry after SEQ, with the hashes that link it to the\n"
+       "            chain (src/audit/FORMAT.md, section 7).\n"
+       "checkpoint  signs the chain's head with an Ed25519 private key (PEM).\n\n"
+       "Exit: 0 success; 1 a bad entry (verify), an unreadable file or key; 2 usage.\n",
+       run_audit},
       {"query", "run a SELECT through a guarded session",
        "usage: custos query POLICY DB --actor ID --role R[,R...] --purpose P [options] SQL\n\n"
        "Runs one SELECT on the SQLite file DB (opened read-only) as the actor, for the\n"
@@ -65,7 +83,8 @@ const std::vector<Command>& commands() {
        "  --now TIME             fix the clock (RFC 3339) for retention and consent\n"
        "  --lenient              read a column no rule grants as NULL instead of refusing\n"
        "  --format table|json|csv  table (default), one JSON array of row objects, or CSV\n"
-       "  --audit FILE           reserved for the audit log\n\n"
+       "  --audit FILE           record the statement in this audit log (created when\n"
+       "                         missing); --audit-key FILE for a keyed chain\n\n"
        "Exit: 0 success (rows or none); 1 bad input or an SQL error; 2 usage; 3 the\n"
        "policy refuses the statement (the reason is on stderr).\n",
        run_query},

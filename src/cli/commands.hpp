@@ -52,6 +52,7 @@ int run_eval(const std::vector<std::string>& args);
 int run_test(const std::vector<std::string>& args);
 int run_consent(const std::vector<std::string>& args);
 int run_query(const std::vector<std::string>& args);
+int run_audit(const std::vector<std::string>& args);
 int run_signal(const std::vector<std::string>& args);
 int run_matrix(const std::vector<std::string>& args);
 int run_diff(const std::vector<std::string>& args);

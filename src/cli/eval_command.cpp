@@ -13,13 +13,14 @@ namespace custos::cli {
 
 int run_eval(const std::vector<std::string>& raw) {
   // `--explain` (JSON) is a switch; `--explain=text` gives it a value.
-  const auto args = parse_args(raw, "eval", {"consent-store", "key-file", "explain"}, {"explain"});
+  const auto args = parse_args(
+      raw, "eval", {"consent-store", "key-file", "explain", "audit", "audit-key"}, {"explain"});
   if (!args) return kExitUsage;
   const std::string explain_format = args->option("explain").value_or("json");
   if (args->positional.size() != 2 || (explain_format != "json" && explain_format != "text")) {
     std::fprintf(stderr,
                  "custos eval: usage: custos eval POLICY REQUEST.json [--consent-store FILE] "
-                 "[--explain] [--key-file FILE]\n");
+                 "[--explain] [--key-file FILE] [--audit FILE [--audit-key FILE]]\n");
     return kExitUsage;
   }
   auto policy = load_policy_or_report(args->positional[0]);
@@ -59,10 +60,18 @@ int run_eval(const std::vector<std::string>& raw) {
     }
     options.pseudonym_key = std::move(*loaded);
   }
+  std::unique_ptr<AuditLog> audit;
+  if (!open_audit_or_report(*args, "eval", audit)) return kExitBadInput;
+  options.audit = audit.get();
   Engine engine(policy, std::move(options));
   const Request request = Request::from_json(request_text);
   const bool explain = args->has("explain");
-  const Decision decision = explain ? engine.explain(request) : engine.check(request);
+  // The logged decision is check()'s; an explanation only adds detail to it.
+  Decision decision = engine.check(request);
+  if (explain && decision.items.empty() == false &&
+      decision.items.front().reason != Reason::kNotRecorded) {
+    decision = engine.explain(request);
+  }
   if (explain && explain_format == "text") {
     std::fputs(explanation_text(decision).c_str(), stdout);
   } else {

@@ -7,6 +7,7 @@
 #include "base/utf8.hpp"
 #include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
+#include "custos/audit.hpp"
 #include "custos/consent.hpp"
 #include "custos/database.hpp"
 #include "custos/engine.hpp"
@@ -35,10 +36,14 @@ bool parse_attribute(const std::string& arg, const char* option, Attributes& out
     if (parsed.is_array()) {
       std::vector<Value> items;
       for (const auto& e : parsed) {
-        if (e.is_string()) items.push_back(Value::of_text(e.get<std::string>()));
-        else if (e.is_number_integer()) items.push_back(Value::of_int(e.get<std::int64_t>()));
-        else if (e.is_boolean()) items.push_back(Value::of_bool(e.get<bool>()));
-        else items.push_back(Value::other());
+        if (e.is_string())
+          items.push_back(Value::of_text(e.get<std::string>()));
+        else if (e.is_number_integer())
+          items.push_back(Value::of_int(e.get<std::int64_t>()));
+        else if (e.is_boolean())
+          items.push_back(Value::of_bool(e.get<bool>()));
+        else
+          items.push_back(Value::other());
       }
       v = Value::of_list(std::move(items));
     }
@@ -117,7 +122,7 @@ void print_table(const std::vector<std::string>& names,
 int run_query(const std::vector<std::string>& raw) {
   const auto args = parse_args(raw, "query",
                                {"actor", "role", "action", "purpose", "attr...", "context...",
-                                "consent-store", "key-file", "audit", "now", "format"},
+                                "consent-store", "key-file", "audit", "audit-key", "now", "format"},
                                {"lenient"});
   if (!args) return kExitUsage;
   if (args->positional.size() != 3 || !args->option("actor") || !args->option("purpose") ||
@@ -133,12 +138,6 @@ int run_query(const std::vector<std::string>& raw) {
                  format.c_str());
     return kExitUsage;
   }
-  if (args->has("audit")) {
-    std::fprintf(stderr,
-                 "custos query: --audit is reserved for the audit log, which this build does not "
-                 "have yet\n");
-    return kExitUsage;
-  }
   SessionOptions who;
   who.actor_id = *args->option("actor");
   std::string role;
@@ -152,8 +151,7 @@ int run_query(const std::vector<std::string>& raw) {
   }
   who.action = args->option("action").value_or("read");
   if (who.action != "read" && who.action != "share") {
-    std::fprintf(stderr, "custos query: --action is read or share, not `%s`\n",
-                 who.action.c_str());
+    std::fprintf(stderr, "custos query: --action is read or share, not `%s`\n", who.action.c_str());
     return kExitUsage;
   }
   who.purpose = *args->option("purpose");
@@ -196,6 +194,9 @@ int run_query(const std::vector<std::string>& raw) {
   const Engine engine(policy, std::move(options));
   DatabaseOptions db_options;
   db_options.lenient = args->has("lenient");
+  std::unique_ptr<AuditLog> audit;
+  if (!open_audit_or_report(*args, "query", audit)) return kExitBadInput;
+  db_options.audit = audit.get();
   auto database = Database::open(args->positional[1], engine, db_options);
   if (!database.ok()) {
     std::fprintf(stderr, "custos query: %s\n", database.status().message().c_str());
@@ -228,7 +229,8 @@ int run_query(const std::vector<std::string>& raw) {
     } else if (format == "csv") {
       std::string line;
       for (int i = 0; i < rows->column_count(); ++i) {
-        line += (i ? "," : "") + (rows->is_null(i) ? std::string() : csv_field(cell_text(*rows, i)));
+        line +=
+            (i ? "," : "") + (rows->is_null(i) ? std::string() : csv_field(cell_text(*rows, i)));
       }
       std::printf("%s\n", line.c_str());
     } else {
@@ -242,8 +244,9 @@ int run_query(const std::vector<std::string>& raw) {
     return kExitBadInput;
   }
   if (format == "json") {
-    std::printf("%s\n",
-                json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    std::printf(
+        "%s\n",
+        json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
   } else if (format == "table") {
     print_table(names, cells);
     std::printf("(%llu %s)\n", static_cast<unsigned long long>(rows->row_count()),

@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -69,6 +70,112 @@ Digest HmacSha256::mac(std::string_view data) const {
   SHA256_Update(&ctx, out.data(), out.size());
   SHA256_Final(out.data(), &ctx);
   return out;
+}
+
+namespace {
+
+struct Bio {
+  BIO* bio;
+  explicit Bio(std::string_view text)
+      : bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size()))) {}
+  Bio() : bio(BIO_new(BIO_s_mem())) {}
+  ~Bio() { BIO_free(bio); }
+  std::string contents() const {
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio, &data);
+    return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : std::string();
+  }
+};
+
+struct Key {
+  EVP_PKEY* key = nullptr;
+  ~Key() { EVP_PKEY_free(key); }
+};
+
+struct MdContext {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~MdContext() { EVP_MD_CTX_free(ctx); }
+};
+
+bool is_ed25519(EVP_PKEY* key) {
+  return key && EVP_PKEY_get_id(key) == EVP_PKEY_ED25519;
+}
+
+Result<std::string> public_pem_of(EVP_PKEY* key) {
+  Bio out;
+  if (!out.bio || PEM_write_bio_PUBKEY(out.bio, key) != 1) {
+    return Status(StatusCode::kInternal, "cannot write an Ed25519 public key");
+  }
+  return out.contents();
+}
+
+Status read_private(std::string_view pem, Key& key) {
+  if (pem.size() > 64 * 1024) return Status(StatusCode::kInvalidArgument, "not an Ed25519 key");
+  Bio in(pem);
+  key.key = in.bio ? PEM_read_bio_PrivateKey(in.bio, nullptr, nullptr, nullptr) : nullptr;
+  if (!is_ed25519(key.key)) {
+    return Status(StatusCode::kInvalidArgument, "not an Ed25519 private key (PEM)");
+  }
+  return Status();
+}
+
+}  // namespace
+
+Result<Ed25519Keys> ed25519_generate() {
+  Key key;
+  key.key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  if (!key.key) return Status(StatusCode::kInternal, "cannot generate an Ed25519 key");
+  Bio out;
+  if (!out.bio ||
+      PEM_write_bio_PrivateKey(out.bio, key.key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return Status(StatusCode::kInternal, "cannot write an Ed25519 private key");
+  }
+  auto pub = public_pem_of(key.key);
+  if (!pub.ok()) return pub.status();
+  return Ed25519Keys{out.contents(), *pub};
+}
+
+Result<std::string> ed25519_public_of(std::string_view private_pem) {
+  Key key;
+  if (Status s = read_private(private_pem, key); !s.ok()) return s;
+  return public_pem_of(key.key);
+}
+
+Result<std::string> ed25519_sign(std::string_view private_pem, std::string_view message) {
+  Key key;
+  if (Status s = read_private(private_pem, key); !s.ok()) return s;
+  MdContext md;
+  unsigned char signature[64];
+  std::size_t size = sizeof signature;
+  if (!md.ctx || EVP_DigestSignInit(md.ctx, nullptr, nullptr, nullptr, key.key) != 1 ||
+      EVP_DigestSign(md.ctx, signature, &size,
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1 ||
+      size != sizeof signature) {
+    return Status(StatusCode::kInternal, "Ed25519 signing failed");
+  }
+  return std::string(reinterpret_cast<const char*>(signature), size);
+}
+
+Status ed25519_verify(std::string_view public_pem, std::string_view message,
+                      std::string_view signature) {
+  if (public_pem.size() > 64 * 1024) {
+    return Status(StatusCode::kInvalidArgument, "not an Ed25519 public key");
+  }
+  Bio in(public_pem);
+  Key key;
+  key.key = in.bio ? PEM_read_bio_PUBKEY(in.bio, nullptr, nullptr, nullptr) : nullptr;
+  if (!is_ed25519(key.key)) {
+    return Status(StatusCode::kInvalidArgument, "not an Ed25519 public key (PEM)");
+  }
+  MdContext md;
+  if (!md.ctx || EVP_DigestVerifyInit(md.ctx, nullptr, nullptr, nullptr, key.key) != 1) {
+    return Status(StatusCode::kInternal, "Ed25519 verification failed to start");
+  }
+  const int rc = EVP_DigestVerify(
+      md.ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+      reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  if (rc != 1) return Status(StatusCode::kCorruption, "the Ed25519 signature does not verify");
+  return Status();
 }
 
 Status random_bytes(std::uint8_t* out, std::size_t size) {

@@ -36,6 +36,22 @@ class HmacSha256 {
   alignas(16) std::array<unsigned char, 128> inner_{}, outer_{};
 };
 
+// Ed25519 signatures, keys as PEM text (PKCS#8 private, SPKI public): for
+// audit checkpoints and signed policy bundles.
+struct Ed25519Keys {
+  std::string private_pem;
+  std::string public_pem;
+};
+Result<Ed25519Keys> ed25519_generate();
+// The public key (PEM) of a private key (PEM).
+Result<std::string> ed25519_public_of(std::string_view private_pem);
+// A 64-byte signature of `message`.
+Result<std::string> ed25519_sign(std::string_view private_pem, std::string_view message);
+// Ok when `signature` is `public_pem`'s signature of `message`; kCorruption
+// when it is not; kInvalidArgument when the key cannot be read.
+Status ed25519_verify(std::string_view public_pem, std::string_view message,
+                      std::string_view signature);
+
 // Fills `out` from OpenSSL's CSPRNG; fails only when the CSPRNG does.
 Status random_bytes(std::uint8_t* out, std::size_t size);
 

@@ -9,6 +9,7 @@
 
 #include "base/small_vector.hpp"
 #include "base/time.hpp"
+#include "custos/access_record.hpp"
 #include "custos/consent.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/resolution.hpp"
@@ -216,10 +217,15 @@ struct CUSTOS_NO_EXPORT Engine::Impl {
 
   const Policy& acquire() const;
 
+  // Sends a decision to the audit sink, if any; denies it all when that
+  // fails.
+  void record(const Request& request, Timestamp now, Decision& decision) const;
+
   // Time- and store-dependent resolution, then the decision into `out`.
+  // Returns the time it decided at.
   template <typename Source>
-  void decide(const Policy& policy, const detail::DecisionInput& input, Source& source,
-              Decision& out, bool explain) const;
+  Timestamp decide(const Policy& policy, const detail::DecisionInput& input, Source& source,
+                   Decision& out, bool explain) const;
 };
 
 namespace {
@@ -311,8 +317,8 @@ Value Engine::apply(const Transform& transform, const Value& value) const {
 // ---- deciding ----
 
 template <typename Source>
-void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& input, Source& source,
-                          Decision& out, bool explain) const {
+Timestamp Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& input,
+                               Source& source, Decision& out, bool explain) const {
   const detail::CompiledPolicy& cp = detail::PolicyAccess::compiled(policy);
   detail::ResolvedRequest rr = input.request;
   // A request may date itself and carry its own consent only when the app
@@ -392,6 +398,38 @@ void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& inp
     }
     out.allowed = out.allowed && item.allowed;
   }
+  return rr.now;
+}
+
+void Engine::Impl::record(const Request& request, Timestamp now, Decision& decision) const {
+  if (!options.audit) return;
+  AccessRecord r;
+  r.kind = AccessRecord::Kind::kDecision;
+  r.time = now;
+  r.actor = request.actor.id.value_or("");
+  r.roles = request.actor.roles;
+  r.purpose = request.purpose;
+  r.action = request.action;
+  if (request.subject) r.subjects = {request.subject->id};
+  for (const auto& item : decision.items) {
+    AccessRecord::Column c;
+    c.category = item.category;
+    c.allowed = item.allowed;
+    c.transform = item.transform;
+    c.rule = item.rule;
+    if (!item.allowed) c.withheld = {item.reason};
+    r.columns.push_back(std::move(c));
+  }
+  r.policy = decision.policy;
+  if (options.audit->append(r).ok()) return;
+  // Fail closed: a decision that is not in the log did not happen.
+  decision.allowed = false;
+  for (auto& item : decision.items) {
+    item.allowed = false;
+    item.reason = Reason::kNotRecorded;
+    item.transform = Transform{};
+    item.rule.clear();
+  }
 }
 
 Decision Engine::check(const Request& request) const {
@@ -405,7 +443,9 @@ Decision Engine::check(const Request& request) const {
   detail::resolve(detail::PolicyAccess::compiled(policy), request, resolution);
   detail::RequestSource source(detail::PolicyAccess::compiled(policy), request);
   Decision out;
-  impl_->decide(policy, detail::input_of(resolution, request), source, out, false);
+  const Timestamp now =
+      impl_->decide(policy, detail::input_of(resolution, request), source, out, false);
+  impl_->record(request, now, out);
   return out;
 }
 
@@ -516,7 +556,9 @@ void Engine::check(const PreparedRequest& prepared, Decision& out) const {
   }
   if (!hot.fits) {
     detail::PreparedSource source{cold.slots.data()};
-    impl_->decide(policy, detail::input_of(cold.resolution, cold.request), source, out, false);
+    const Timestamp now =
+        impl_->decide(policy, detail::input_of(cold.resolution, cold.request), source, out, false);
+    impl_->record(cold.request, now, out);
     return;
   }
   detail::DecisionInput input;
@@ -534,7 +576,8 @@ void Engine::check(const PreparedRequest& prepared, Decision& out) const {
   input.consent = &cold.resolution.consent;
   input.original = &cold.request;
   detail::PreparedSource source{hot.slots};
-  impl_->decide(policy, input, source, out, false);
+  const Timestamp now = impl_->decide(policy, input, source, out, false);
+  if (impl_->options.audit) impl_->record(cold.request, now, out);
 }
 
 }  // namespace custos

@@ -87,6 +87,8 @@ const char* reason_code(Reason reason) {
       return "retention_expired";
     case Reason::kCollectedUnknown:
       return "collected_unknown";
+    case Reason::kNotRecorded:
+      return "not_recorded";
   }
   return "";
 }

@@ -387,7 +387,25 @@ contains query-lenient $'n,phones\n0,0' "$out"
 expect query-bad-format 2 q --actor m1 --role marketer --purpose marketing.email --format xml "SELECT 1"
 expect query-bad-action 2 q --actor m1 --role marketer --action sell --purpose marketing.email "SELECT 1"
 expect query-missing-purpose 2 q --actor m1 --role marketer "SELECT 1"
-expect query-audit-reserved 2 q --actor m1 --role marketer --purpose marketing.email --audit "$work/a.db" "SELECT 1"
+# Every statement, run or refused, goes to the audit log; the chain verifies;
+# the customer's report lists the read.
+expect query-audit 0 q --actor a1 --role support_agent --purpose service.support \
+  --attr 'regions=["Brazil"]' --audit "$work/audit.db" "SELECT Email FROM Customer WHERE CustomerId = 1"
+expect query-audit-refused 3 q --actor m1 --role marketer --purpose marketing.email --audit "$work/audit.db" \
+  "SELECT Phone FROM Customer"
+expect audit-verify 0 "$custos" audit verify "$work/audit.db"
+contains audit-verify ": ok: 2 entries, 0 checkpoints, head " "$out"
+expect audit-report-json 0 "$custos" audit report "$work/audit.db" --subject 1 --format json
+contains audit-report-json '"category": "contact.email",' "$out"
+contains audit-report-json '"transform": "mask"' "$out"
+expect audit-report-none 0 "$custos" audit report "$work/audit.db" --subject 2
+contains audit-report-none "Accesses to the data of subject 2: 0" "$out"
+expect audit-export 0 "$custos" audit export "$work/audit.db" --format jsonl --since 1
+contains audit-export '"seq":2' "$out"
+expect audit-missing 1 "$custos" audit verify "$work/no-such.db"
+expect audit-bad-format 2 "$custos" audit report "$work/audit.db" --subject 1 --format pdf
+expect audit-no-action 2 "$custos" audit
+expect audit-key-without-log 1 q --actor m1 --role marketer --purpose marketing.email --audit-key "$work/k" "SELECT 1"
 expect query-missing-db 1 "$custos" query "$crm" "$work/none.db" --actor m1 --role marketer --purpose marketing "SELECT 1"
 contains query-unchanged "$chinook_sum" "$(sha256sum "$work/chinook.db" | cut -c1-64)"
 

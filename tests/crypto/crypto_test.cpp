@@ -45,3 +45,62 @@ TEST_CASE("crypto: SHA-256 of the empty string and of abc", "[crypto]") {
   CHECK(hex(crypto::sha256("abc")) ==
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
+
+TEST_CASE("crypto: Ed25519 signs, verifies, and refuses a changed byte or a foreign key",
+          "[crypto]") {
+  auto keys = crypto::ed25519_generate();
+  REQUIRE(keys.ok());
+  CHECK(keys->private_pem.rfind("-----BEGIN PRIVATE KEY-----", 0) == 0);
+  CHECK(keys->public_pem.rfind("-----BEGIN PUBLIC KEY-----", 0) == 0);
+  auto pub = crypto::ed25519_public_of(keys->private_pem);
+  REQUIRE(pub.ok());
+  CHECK(*pub == keys->public_pem);
+  const std::string message = "custos-audit-checkpoint-v1\n7\n";
+  auto signature = crypto::ed25519_sign(keys->private_pem, message);
+  REQUIRE(signature.ok());
+  CHECK(signature->size() == 64);
+  CHECK(crypto::ed25519_verify(keys->public_pem, message, *signature).ok());
+  std::string changed = message;
+  changed[27] = '8';
+  CHECK(crypto::ed25519_verify(keys->public_pem, changed, *signature).code() ==
+        StatusCode::kCorruption);
+  std::string bad = *signature;
+  bad[5] = static_cast<char>(bad[5] ^ 1);
+  CHECK(crypto::ed25519_verify(keys->public_pem, message, bad).code() == StatusCode::kCorruption);
+  auto other = crypto::ed25519_generate();
+  REQUIRE(other.ok());
+  CHECK(crypto::ed25519_verify(other->public_pem, message, *signature).code() ==
+        StatusCode::kCorruption);
+  CHECK(crypto::ed25519_verify("not a key", message, *signature).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(crypto::ed25519_sign(keys->public_pem, message).status().code() ==
+        StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("crypto: Ed25519 matches RFC 8032 test vector 1", "[crypto]") {
+  // RFC 8032 section 7.1, TEST 1: the empty message.
+  const std::string seed_hex = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+  std::string seed;
+  REQUIRE(crypto::from_hex(seed_hex, &seed));
+  // PKCS#8 of an Ed25519 seed: a fixed 16-byte prefix, then the 32 bytes.
+  const std::string prefix("\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20", 16);
+  const std::string der = prefix + seed;
+  static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string b64;
+  for (std::size_t i = 0; i < der.size(); i += 3) {
+    const unsigned n = (static_cast<unsigned char>(der[i]) << 16) |
+                       (i + 1 < der.size() ? static_cast<unsigned char>(der[i + 1]) << 8 : 0) |
+                       (i + 2 < der.size() ? static_cast<unsigned char>(der[i + 2]) : 0);
+    b64 += kB64[(n >> 18) & 63];
+    b64 += kB64[(n >> 12) & 63];
+    b64 += i + 1 < der.size() ? kB64[(n >> 6) & 63] : '=';
+    b64 += i + 2 < der.size() ? kB64[n & 63] : '=';
+  }
+  const std::string pem = "-----BEGIN PRIVATE KEY-----\n" + b64 + "\n-----END PRIVATE KEY-----\n";
+  auto signature = crypto::ed25519_sign(pem, "");
+  REQUIRE(signature.ok());
+  CHECK(
+      crypto::to_hex(reinterpret_cast<const std::uint8_t*>(signature->data()), signature->size()) ==
+      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+      "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+}

@@ -1,0 +1,406 @@
+// Reading an audit log back: verification (FORMAT.md, section 6), a data
+// subject's accesses and report, export (section 7), checkpoints (section 5).
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "audit/entry.hpp"
+#include "audit/log_file.hpp"
+#include "base/time.hpp"
+#include "custos/audit.hpp"
+
+namespace custos {
+namespace {
+
+using audit::LogFile;
+using audit::Statement;
+using nlohmann::json;
+
+Status bad_entry(std::uint64_t seq, const std::string& why) {
+  return Status(StatusCode::kCorruption, "entry " + std::to_string(seq) + ": " + why);
+}
+
+std::string column_text(sqlite3_stmt* s, int column) {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, column));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, column)))
+           : std::string();
+}
+
+bool read_digest(sqlite3_stmt* s, int column, crypto::Digest& out) {
+  if (sqlite3_column_bytes(s, column) != static_cast<int>(out.size())) return false;
+  std::memcpy(out.data(), sqlite3_column_blob(s, column), out.size());
+  return true;
+}
+
+// The members every entry has (FORMAT.md 3.2), with their JSON types.
+bool well_formed(const json& e) {
+  static const std::map<std::string, json::value_t> kMembers = {
+      {"seq", json::value_t::number_unsigned}, {"time", json::value_t::string},
+      {"kind", json::value_t::string},         {"actor", json::value_t::string},
+      {"roles", json::value_t::array},         {"purpose", json::value_t::string},
+      {"action", json::value_t::string},       {"categories", json::value_t::array},
+      {"rules", json::value_t::array},         {"rows", json::value_t::number_unsigned},
+      {"sql", json::value_t::string},          {"fingerprint", json::value_t::string},
+      {"refused", json::value_t::boolean},     {"refusal", json::value_t::string},
+      {"policy", json::value_t::object},
+  };
+  if (!e.is_object() || e.size() != kMembers.size() + 1 || !e.contains("subjects")) return false;
+  for (const auto& [name, type] : kMembers) {
+    const auto it = e.find(name);
+    if (it == e.end()) return false;
+    if (it->type() != type && !(type == json::value_t::number_unsigned && it->is_number_integer() &&
+                                it->get<std::int64_t>() >= 0)) {
+      return false;
+    }
+  }
+  return e["subjects"].is_array() || e["subjects"].is_object();
+}
+
+std::string checkpoint_message(std::uint64_t seq, const std::string& head,
+                               const std::string& time) {
+  return "custos-audit-checkpoint-v1\n" + std::to_string(seq) + "\n" + head + "\n" + time + "\n";
+}
+
+Status open_for_reading(const std::string& path, LogFile& file) {
+  return audit::open_log(path, /*create=*/false, false, file);
+}
+
+}  // namespace
+
+Result<AuditVerification> verify_audit_log(const std::string& path, const std::string& key,
+                                           const std::vector<std::string>& trusted_public_keys) {
+  LogFile file;
+  if (Status s = open_for_reading(path, file); !s.ok()) return s;
+  if (file.keyed && key.empty()) {
+    return Status(StatusCode::kInvalidArgument,
+                  path + ": this audit log's chain is keyed: give its key (--key FILE)");
+  }
+  std::unique_ptr<crypto::HmacSha256> hasher;
+  if (file.keyed) hasher = std::make_unique<crypto::HmacSha256>(key);
+  // One read transaction: a consistent snapshot while writers go on.
+  sqlite3_exec(file.db, "BEGIN", nullptr, nullptr, nullptr);
+
+  AuditVerification out;
+  std::map<std::uint64_t, crypto::Digest> heads;  // recomputed h_seq of checkpointed entries
+  std::set<std::uint64_t> checkpointed;
+  {
+    Statement c;
+    if (Status s = file.prepare("SELECT seq FROM audit_checkpoints", c); !s.ok()) return s;
+    while (sqlite3_step(c.stmt) == SQLITE_ROW) {
+      checkpointed.insert(static_cast<std::uint64_t>(sqlite3_column_int64(c.stmt, 0)));
+    }
+  }
+  // Expected index rows, kept per entry and compared as we go.
+  Statement entries, index, sets;
+  if (Status s = file.prepare("SELECT seq, entry, hash FROM audit_entries ORDER BY seq", entries);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s =
+          file.prepare("SELECT seq, subject FROM audit_subject_index ORDER BY seq, subject", index);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = file.prepare("SELECT subjects FROM audit_subject_sets WHERE seq = ?1", sets);
+      !s.ok()) {
+    return s;
+  }
+  // The index, walked in step with the entries (sorted by seq, then subject).
+  bool index_row = sqlite3_step(index.stmt) == SQLITE_ROW;
+  crypto::Digest previous{};
+  std::uint64_t expected_seq = 1;
+  std::uint64_t set_entries = 0;
+  while (sqlite3_step(entries.stmt) == SQLITE_ROW) {
+    const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(entries.stmt, 0));
+    if (seq != expected_seq) {
+      return bad_entry(expected_seq, seq > expected_seq
+                                         ? "missing (the next entry is " + std::to_string(seq) + ")"
+                                         : "out of order");
+    }
+    const std::string text = column_text(entries.stmt, 1);
+    crypto::Digest stored;
+    if (!read_digest(entries.stmt, 2, stored)) return bad_entry(seq, "its hash is damaged");
+    const crypto::Digest hash = audit::chain_hash(hasher.get(), previous, text);
+    if (hash != stored) {
+      return bad_entry(seq, file.keyed ? "its hash does not match (changed, inserted, moved, or a "
+                                         "wrong key)"
+                                       : "its hash does not match (changed, inserted or moved)");
+    }
+    const json e = json::parse(text, nullptr, false);
+    if (e.is_discarded() || !well_formed(e) || e["seq"].get<std::uint64_t>() != seq ||
+        audit::canonical(e) != text) {
+      return bad_entry(seq, "not a well-formed entry");
+    }
+    // Its subjects: listed (and indexed), or a set stored beside.
+    std::vector<std::string> listed;
+    if (e["subjects"].is_array()) {
+      for (const auto& s : e["subjects"]) {
+        if (!s.is_string()) return bad_entry(seq, "not a well-formed entry");
+        listed.push_back(s.get<std::string>());
+      }
+    } else {
+      ++set_entries;
+      sqlite3_reset(sets.stmt);
+      sqlite3_bind_int64(sets.stmt, 1, static_cast<sqlite3_int64>(seq));
+      if (sqlite3_step(sets.stmt) != SQLITE_ROW)
+        return bad_entry(seq, "its subject set is missing");
+      const std::string data = column_text(sets.stmt, 0);
+      const auto& meta = e["subjects"];
+      if (!meta.contains("sha256") || !meta.contains("count") ||
+          meta["sha256"] != audit::hex(crypto::sha256(data)) ||
+          meta["count"] != audit::decode_subject_set(data).size()) {
+        return bad_entry(seq, "its subject set does not match the entry");
+      }
+    }
+    std::sort(listed.begin(), listed.end());
+    for (const auto& subject : listed) {
+      if (!index_row || static_cast<std::uint64_t>(sqlite3_column_int64(index.stmt, 0)) != seq ||
+          column_text(index.stmt, 1) != subject) {
+        return bad_entry(seq, "the subject index lacks subject `" + subject +
+                                  "` (a report would hide this access)");
+      }
+      index_row = sqlite3_step(index.stmt) == SQLITE_ROW;
+    }
+    if (index_row && static_cast<std::uint64_t>(sqlite3_column_int64(index.stmt, 0)) == seq) {
+      return bad_entry(seq, "the subject index lists a subject the entry does not");
+    }
+    if (checkpointed.count(seq)) heads[seq] = hash;
+    previous = hash;
+    out.entries = seq;
+    ++expected_seq;
+  }
+  if (index_row) {
+    return bad_entry(static_cast<std::uint64_t>(sqlite3_column_int64(index.stmt, 0)),
+                     "the subject index lists an entry the log does not have");
+  }
+  {
+    Statement count;
+    if (Status s = file.prepare("SELECT count(*) FROM audit_subject_sets", count); !s.ok())
+      return s;
+    if (sqlite3_step(count.stmt) == SQLITE_ROW &&
+        static_cast<std::uint64_t>(sqlite3_column_int64(count.stmt, 0)) != set_entries) {
+      return Status(StatusCode::kCorruption, "a subject set belongs to no entry");
+    }
+  }
+  out.head = out.entries ? audit::hex(previous) : "";
+  // Checkpoints: each signs a head the chain reaches.
+  Statement checkpoints;
+  if (Status s = file.prepare(
+          "SELECT seq, hash, time, public_key, signature FROM audit_checkpoints ORDER BY seq",
+          checkpoints);
+      !s.ok()) {
+    return s;
+  }
+  while (sqlite3_step(checkpoints.stmt) == SQLITE_ROW) {
+    const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(checkpoints.stmt, 0));
+    if (seq > out.entries) {
+      return bad_entry(out.entries + 1, "missing: a checkpoint signs entry " + std::to_string(seq) +
+                                            ", so the log was truncated after entry " +
+                                            std::to_string(out.entries));
+    }
+    crypto::Digest signed_hash;
+    const auto it = heads.find(seq);
+    if (!read_digest(checkpoints.stmt, 1, signed_hash) || it == heads.end() ||
+        signed_hash != it->second) {
+      return bad_entry(seq, "its checkpoint signs another chain");
+    }
+    const std::string time = column_text(checkpoints.stmt, 2);
+    const std::string public_key = column_text(checkpoints.stmt, 3);
+    const std::string signature = column_text(checkpoints.stmt, 4);
+    if (!trusted_public_keys.empty() &&
+        std::find(trusted_public_keys.begin(), trusted_public_keys.end(), public_key) ==
+            trusted_public_keys.end()) {
+      return bad_entry(seq, "its checkpoint is signed by a key that is not trusted");
+    }
+    if (!crypto::ed25519_verify(public_key, checkpoint_message(seq, audit::hex(signed_hash), time),
+                                signature)
+             .ok()) {
+      return bad_entry(seq, "its checkpoint's signature does not verify (forged)");
+    }
+    ++out.checkpoints;
+  }
+  return out;
+}
+
+Result<std::uint64_t> checkpoint_audit_log(const std::string& path,
+                                           const std::string& private_key_pem, Timestamp now) {
+  auto public_key = crypto::ed25519_public_of(private_key_pem);
+  if (!public_key.ok()) return public_key.status();
+  LogFile file;
+  if (Status s = audit::open_log(path, /*create=*/true, false, file); !s.ok()) return s;
+  if (sqlite3_exec(file.db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return file.error("cannot write the audit log");
+  }
+  Statement head;
+  if (Status s =
+          file.prepare("SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1", head);
+      !s.ok()) {
+    return s;
+  }
+  if (sqlite3_step(head.stmt) != SQLITE_ROW) {
+    sqlite3_exec(file.db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return Status(StatusCode::kInvalidArgument, path + ": the audit log has no entry to sign");
+  }
+  const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(head.stmt, 0));
+  crypto::Digest hash;
+  if (!read_digest(head.stmt, 1, hash)) {
+    sqlite3_exec(file.db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return Status(StatusCode::kCorruption, path + ": the chain's head is damaged");
+  }
+  const std::string time = detail::format_rfc3339(now);
+  auto signature =
+      crypto::ed25519_sign(private_key_pem, checkpoint_message(seq, audit::hex(hash), time));
+  if (!signature.ok()) {
+    sqlite3_exec(file.db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return signature.status();
+  }
+  Statement insert;
+  if (Status s = file.prepare("INSERT OR IGNORE INTO audit_checkpoints VALUES (?1, ?2, ?3, ?4, ?5)",
+                              insert);
+      !s.ok()) {
+    return s;
+  }
+  sqlite3_bind_int64(insert.stmt, 1, static_cast<sqlite3_int64>(seq));
+  sqlite3_bind_blob(insert.stmt, 2, hash.data(), static_cast<int>(hash.size()), SQLITE_STATIC);
+  sqlite3_bind_text(insert.stmt, 3, time.data(), static_cast<int>(time.size()), SQLITE_STATIC);
+  sqlite3_bind_text(insert.stmt, 4, public_key->data(), static_cast<int>(public_key->size()),
+                    SQLITE_STATIC);
+  sqlite3_bind_blob(insert.stmt, 5, signature->data(), static_cast<int>(signature->size()),
+                    SQLITE_STATIC);
+  if (sqlite3_step(insert.stmt) != SQLITE_DONE ||
+      sqlite3_exec(file.db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    const Status s = file.error("cannot write the checkpoint");
+    sqlite3_exec(file.db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return s;
+  }
+  return seq;
+}
+
+Result<std::vector<AuditAccess>> audit_accesses(const std::string& path, const std::string& subject,
+                                                Timestamp since) {
+  LogFile file;
+  if (Status s = open_for_reading(path, file); !s.ok()) return s;
+  sqlite3_exec(file.db, "BEGIN", nullptr, nullptr, nullptr);
+  // Listed subjects come from the index; subject sets are searched.
+  Statement listed;
+  if (Status s = file.prepare(
+          "SELECT e.seq, e.entry FROM audit_subject_index i JOIN audit_entries e ON e.seq = i.seq "
+          "WHERE i.subject = ?1 "
+          "UNION ALL SELECT e.seq, e.entry FROM audit_subject_sets s JOIN audit_entries e ON "
+          "e.seq = s.seq WHERE instr(CAST(s.subjects AS TEXT), ?2) > 0 "
+          "ORDER BY 1",
+          listed);
+      !s.ok()) {
+    return s;
+  }
+  sqlite3_bind_text(listed.stmt, 1, subject.data(), static_cast<int>(subject.size()),
+                    SQLITE_STATIC);
+  const std::string needle = subject + "\n";
+  sqlite3_bind_text(listed.stmt, 2, needle.data(), static_cast<int>(needle.size()), SQLITE_STATIC);
+  std::vector<AuditAccess> out;
+  std::uint64_t last = 0;
+  int rc;
+  while ((rc = sqlite3_step(listed.stmt)) == SQLITE_ROW) {
+    const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(listed.stmt, 0));
+    if (seq == last) continue;
+    const json e = json::parse(column_text(listed.stmt, 1), nullptr, false);
+    if (e.is_discarded() || !well_formed(e)) {
+      return Status(StatusCode::kCorruption,
+                    path + ": entry " + std::to_string(seq) + " is not well formed");
+    }
+    if (e["subjects"].is_object()) {
+      // instr() found the text; make sure it is a whole id of the set.
+      Statement set;
+      if (Status s = file.prepare("SELECT subjects FROM audit_subject_sets WHERE seq = ?1", set);
+          !s.ok()) {
+        return s;
+      }
+      sqlite3_bind_int64(set.stmt, 1, static_cast<sqlite3_int64>(seq));
+      if (sqlite3_step(set.stmt) != SQLITE_ROW) continue;
+      const auto ids = audit::decode_subject_set(column_text(set.stmt, 0));
+      if (std::find(ids.begin(), ids.end(), subject) == ids.end()) continue;
+    }
+    AuditAccess a;
+    a.seq = seq;
+    a.time = detail::parse_rfc3339(e["time"].get<std::string>()).value_or(0);
+    if (a.time < since) continue;
+    last = seq;
+    a.kind = e["kind"].get<std::string>();
+    a.actor = e["actor"].get<std::string>();
+    for (const auto& r : e["roles"]) a.roles.push_back(r.is_string() ? r.get<std::string>() : "");
+    a.purpose = e["purpose"].get<std::string>();
+    a.action = e["action"].get<std::string>();
+    for (const auto& c : e["categories"]) {
+      if (!c.is_object() || !c.contains("category") || !c["category"].is_string()) continue;
+      const std::string category = c["category"].get<std::string>();
+      if (category.empty()) continue;  // public columns are not the subject's data
+      AuditAccess::Category out_c{category, c.value("effect", ""), c.value("transform", "")};
+      const auto same = std::find_if(a.categories.begin(), a.categories.end(),
+                                     [&](const auto& x) { return x.category == category; });
+      if (same == a.categories.end()) {
+        a.categories.push_back(out_c);
+      } else if (same->effect != "allow" && out_c.effect == "allow") {
+        *same = out_c;
+      }
+    }
+    for (const auto& r : e["rules"]) {
+      if (r.is_string()) a.rules.push_back(r.get<std::string>());
+    }
+    const auto& p = e["policy"];
+    a.policy = p.value("name", "") + " version " + std::to_string(p.value("version", 0));
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return file.error("cannot read the audit log");
+  return out;
+}
+
+Status export_audit_log(const std::string& path, std::uint64_t since_seq,
+                        const std::function<void(const std::string&)>& line) {
+  LogFile file;
+  if (Status s = open_for_reading(path, file); !s.ok()) return s;
+  sqlite3_exec(file.db, "BEGIN", nullptr, nullptr, nullptr);
+  Statement entries, previous, sets;
+  if (Status s = file.prepare(
+          "SELECT seq, entry, hash FROM audit_entries WHERE seq > ?1 ORDER BY seq", entries);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = file.prepare("SELECT hash FROM audit_entries WHERE seq = ?1", previous); !s.ok()) {
+    return s;
+  }
+  if (Status s = file.prepare("SELECT subjects FROM audit_subject_sets WHERE seq = ?1", sets);
+      !s.ok()) {
+    return s;
+  }
+  crypto::Digest prev{};
+  if (since_seq > 0) {
+    sqlite3_bind_int64(previous.stmt, 1, static_cast<sqlite3_int64>(since_seq));
+    if (sqlite3_step(previous.stmt) != SQLITE_ROW || !read_digest(previous.stmt, 0, prev)) {
+      return Status(StatusCode::kNotFound, path + ": no entry " + std::to_string(since_seq));
+    }
+  }
+  sqlite3_bind_int64(entries.stmt, 1, static_cast<sqlite3_int64>(since_seq));
+  int rc;
+  while ((rc = sqlite3_step(entries.stmt)) == SQLITE_ROW) {
+    const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(entries.stmt, 0));
+    const std::string text = column_text(entries.stmt, 1);
+    crypto::Digest hash;
+    if (!read_digest(entries.stmt, 2, hash)) return bad_entry(seq, "its hash is damaged");
+    json out = {
+        {"seq", seq}, {"entry", text}, {"hash", audit::hex(hash)}, {"prev", audit::hex(prev)}};
+    sqlite3_reset(sets.stmt);
+    sqlite3_bind_int64(sets.stmt, 1, static_cast<sqlite3_int64>(seq));
+    if (sqlite3_step(sets.stmt) == SQLITE_ROW) {
+      out["subjects"] = audit::decode_subject_set(column_text(sets.stmt, 0));
+    }
+    line(audit::canonical(out));
+    prev = hash;
+  }
+  if (rc != SQLITE_DONE) return file.error("cannot read the audit log");
+  return Status();
+}
+
+}  // namespace custos
