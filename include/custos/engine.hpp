@@ -132,6 +132,11 @@ class CUSTOS_EXPORT Engine {
 
   // Swaps in another policy; checks already running finish on the old one.
   void reload(std::shared_ptr<const Policy> policy);
+  // reload() for a policy that arrives from elsewhere, e.g. a signed bundle
+  // (bundle.hpp): refuses, and keeps the running policy, when the new one
+  // has another name, a lower version (a downgrade), or the same version
+  // with another text. The same policy again is accepted.
+  Status upgrade(std::shared_ptr<const Policy> policy);
   std::shared_ptr<const Policy> policy() const;
 
   // Applies an allowed item's transform to a value (NULL stays NULL; a value

@@ -53,6 +53,23 @@ const std::vector<Command>& commands() {
        "failed case and what differed; the last line is `N passed, M failed`.\n\n"
        "Exit: 0 when every case passes, 1 otherwise.\n",
        run_test},
+      {"keygen", "make an Ed25519 key pair for bundles and checkpoints",
+       "usage: custos keygen PRIVATE.pem PUBLIC.pem\n\n"
+       "Writes a new Ed25519 key pair as PEM: the private key with mode 0600, the\n"
+       "public key with 0644. Never replaces an existing file.\n\n"
+       "Exit: 0 success, 1 when a file exists or cannot be written, 2 usage.\n",
+       run_keygen},
+      {"bundle", "sign a policy into a bundle, or verify one",
+       "usage: custos bundle create POLICY --key PRIVATE.pem -o FILE [--now TIME]\n"
+       "       custos bundle verify FILE --pubkey PUBLIC.pem\n\n"
+       "create  checks and compiles the policy, then writes the bundle: the text, a\n"
+       "        manifest (name, version, created, SHA-256) and its Ed25519 signature\n"
+       "        (policy-lang/BUNDLE.md). Never replaces an existing file.\n"
+       "verify  checks a bundle against a trusted public key and prints its name and\n"
+       "        version. Any changed byte, or another signer, is refused.\n\n"
+       "Exit: 0 success; 1 a refused bundle, a policy with errors, a bad key or file;\n"
+       "2 usage.\n",
+       run_bundle},
       {"audit", "verify an audit log, report a subject's accesses, export, checkpoint",
        "usage: custos audit verify FILE [--key FILE] [--pubkey PEM]...\n"
        "       custos audit report FILE --subject ID [--format text|json|html] [--since TIME]\n"

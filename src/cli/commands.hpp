@@ -53,6 +53,8 @@ int run_test(const std::vector<std::string>& args);
 int run_consent(const std::vector<std::string>& args);
 int run_query(const std::vector<std::string>& args);
 int run_audit(const std::vector<std::string>& args);
+int run_keygen(const std::vector<std::string>& args);
+int run_bundle(const std::vector<std::string>& args);
 int run_signal(const std::vector<std::string>& args);
 int run_matrix(const std::vector<std::string>& args);
 int run_diff(const std::vector<std::string>& args);

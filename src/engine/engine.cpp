@@ -297,6 +297,31 @@ void Engine::reload(std::shared_ptr<const Policy> policy) {
   impl_->generation.fetch_add(1, std::memory_order_release);
 }
 
+Status Engine::upgrade(std::shared_ptr<const Policy> policy) {
+  if (!policy) return Status(StatusCode::kInvalidArgument, "no policy to upgrade to");
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  const Policy& running = *impl_->policy;
+  if (policy->name() != running.name()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "refused: policy \"" + policy->name() + "\" is not the running policy \"" +
+                      running.name() + "\"; the running policy stays");
+  }
+  if (policy->version() < running.version()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "refused: version " + std::to_string(policy->version()) +
+                      " is older than the running version " + std::to_string(running.version()) +
+                      " (a downgrade); the running policy stays");
+  }
+  if (policy->version() == running.version() && policy->sha256() != running.sha256()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "refused: version " + std::to_string(policy->version()) +
+                      " is already running with another text; the running policy stays");
+  }
+  impl_->policy = std::move(policy);
+  impl_->generation.fetch_add(1, std::memory_order_release);
+  return Status();
+}
+
 std::shared_ptr<const Policy> Engine::policy() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   return impl_->policy;

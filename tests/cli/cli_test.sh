@@ -536,5 +536,26 @@ contains check-assertion-broken "asserted.custos:143:1: error[E060]: assertion f
 expect test-assertion-broken 1 "$custos" test "$work/asserted.custos" "$work/undated.json"
 contains test-assertion-broken "error[E060]" "$err"
 
+# ---- keys and signed bundles ----
+expect keygen 0 "$custos" keygen "$work/team.pem" "$work/team.pub"
+contains keygen-mode "600" "$(stat -c %a "$work/team.pem")"
+expect keygen-exists 1 "$custos" keygen "$work/team.pem" "$work/team2.pub"
+contains keygen-exists "already exists (not replaced)" "$err"
+"$custos" keygen "$work/other.pem" "$work/other.pub" >/dev/null
+expect bundle-create 0 "$custos" bundle create "$crm" --key "$work/team.pem" -o "$work/crm.bundle" \
+  --now 2026-11-28T12:00:00Z
+expect bundle-verify 0 "$custos" bundle verify "$work/crm.bundle" --pubkey "$work/team.pub"
+contains bundle-verify 'ok: policy "acme-crm" version 1, created 2026-11-28T12:00:00Z, sha256 '"$(sha256sum "$crm" | cut -c1-64)" "$out"
+expect bundle-foreign-key 1 "$custos" bundle verify "$work/crm.bundle" --pubkey "$work/other.pub"
+contains bundle-foreign-key "signed by another key" "$err"
+sed 's/allow marketer to read/allow marketer to share/' "$work/crm.bundle" >"$work/changed.bundle"
+expect bundle-changed 1 "$custos" bundle verify "$work/changed.bundle" --pubkey "$work/team.pub"
+contains bundle-changed "does not match the signed SHA-256" "$err"
+expect bundle-no-overwrite 1 "$custos" bundle create "$crm" --key "$work/team.pem" -o "$work/crm.bundle"
+printf 'policy "bad" version 1\nallow nobody to read x for y\n' >"$work/bad-policy.custos"
+expect bundle-bad-policy 1 "$custos" bundle create "$work/bad-policy.custos" --key "$work/team.pem" -o "$work/bad.bundle"
+contains bundle-bad-policy "error[E022]" "$err"
+expect bundle-usage 2 "$custos" bundle sign "$crm"
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
