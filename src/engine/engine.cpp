@@ -13,6 +13,7 @@
 #include "engine/evaluator.hpp"
 #include "engine/resolution.hpp"
 #include "engine/row_decider.hpp"
+#include "engine/signals.hpp"
 #include "engine/transform.hpp"
 
 namespace custos {
@@ -102,6 +103,7 @@ void resolve(const CompiledPolicy& policy, const Request& r, Resolution& out) {
   for (const auto& c : r.categories) out.categories.push_back(policy.category_table.find(c));
   out.consent_in_request = r.subject && r.subject->consent;
   if (out.consent_in_request) resolve_consent(policy, *r.subject->consent, out.consent);
+  out.signals_in_request = r.subject && r.subject->signals;
 }
 
 namespace {
@@ -165,6 +167,10 @@ struct DecisionInput {
   bool has_subject = false;
   bool consent_in_request = false;
   const std::vector<ResolvedConsent>* consent = nullptr;
+  bool signals_in_request = false;
+  // The request's signals, decoded when it was prepared; null: decode them
+  // from `original` when the purpose needs them.
+  const DecodedSignals* signals = nullptr;
   const Request* original = nullptr;  // cold: unknown category names, the subject id
 };
 
@@ -178,6 +184,7 @@ DecisionInput input_of(const Resolution& r, const Request& original) {
   in.has_subject = r.has_subject;
   in.consent_in_request = r.consent_in_request;
   in.consent = &r.consent;
+  in.signals_in_request = r.signals_in_request;
   in.original = &original;
   return in;
 }
@@ -189,7 +196,8 @@ struct PreparedHot {
   static constexpr std::size_t kCategories = 8, kRoleWords = 2, kSlots = 4;
   const Policy* policy;
   bool fits;  // false: the request is too big for the inline arrays; use the Impl
-  bool malformed, unknown_role, has_subject, consent_in_request, has_time, has_collected;
+  bool malformed, unknown_role, has_subject, consent_in_request, signals_in_request, has_time,
+      has_collected;
   std::uint8_t action;
   std::int32_t purpose;
   std::uint32_t category_count;
@@ -319,12 +327,16 @@ void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& inp
   // says it trusts that (tests, apps that keep consent elsewhere). Otherwise
   // a request dated 0001 would escape retention, and one carrying a grant
   // would consent for its subject: deny it, bad_request.
+  // Signals in a request are consent data, under the same trust.
   const bool untrusted_time = input.time && !options.trust_request_time;
-  const bool untrusted_consent = input.consent_in_request && !options.trust_request_consent;
+  const bool untrusted_consent =
+      (input.consent_in_request || input.signals_in_request) && !options.trust_request_consent;
   if (untrusted_time || untrusted_consent) rr.malformed = true;
   rr.now = input.time && !untrusted_time ? *input.time : options.clock();
   rr.consent = detail::ConsentStatus::kNone;
   rr.consent_failed = false;
+  rr.gpc_objected = false;
+  rr.signal_notes = nullptr;
   if (!rr.malformed && rr.purpose >= 0) {
     const auto purpose = static_cast<std::uint32_t>(rr.purpose);
     if (input.consent_in_request) {
@@ -338,6 +350,34 @@ void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& inp
         detail::resolve_consent(cp, **records, resolved);
         rr.consent = detail::deciding_consent(cp, purpose, resolved, rr.now);
       }
+    }
+    rr.consent_li = rr.consent;
+    // Signals, only for the purposes they can touch: those of the request
+    // when it carries any, else the store's.
+    if (detail::signals_touch(cp, purpose) && !rr.consent_failed) {
+      thread_local std::vector<std::string> notes;
+      notes.clear();
+      std::vector<std::string>* said = explain ? &notes : nullptr;
+      if (input.signals_in_request) {
+        if (input.signals) {
+          detail::apply_signals(cp, purpose, rr.now, input.signals->input(), rr, said);
+        } else {
+          detail::DecodedSignals decoded;  // once per decision, and only here
+          decoded.decode(*input.original->subject->signals);
+          detail::apply_signals(cp, purpose, rr.now, decoded.input(), rr, said);
+        }
+      } else if (input.has_subject && options.consent_store) {
+        auto history = options.consent_store->signals(input.original->subject->id);
+        if (!history.ok()) {
+          rr.consent_failed = true;  // fail closed, as for records
+        } else {
+          detail::apply_signals(cp, purpose, rr.now, detail::latest_signals(**history, rr.now), rr,
+                                said);
+        }
+      } else {
+        detail::apply_signals(cp, purpose, rr.now, detail::SignalInput{}, rr, said);
+      }
+      if (said) rr.signal_notes = said;
     }
   }
   // Which policy decided, for the caller and the audit log; all inline.
@@ -359,8 +399,11 @@ void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& inp
           "", "",
           untrusted_time ? "bad request: it carries context.time, and this engine does not trust "
                            "request times (EngineOptions::trust_request_time)"
-                         : "bad request: it carries subject.consent, and this engine does not "
-                           "trust consent in requests (EngineOptions::trust_request_consent)"});
+          : input.consent_in_request
+              ? "bad request: it carries subject.consent, and this engine does not "
+                "trust consent in requests (EngineOptions::trust_request_consent)"
+              : "bad request: it carries subject.signals, consent data that this engine does "
+                "not trust in requests (EngineOptions::trust_request_consent)"});
     }
     const detail::Verdict v = detail::decide_item(cp, rr, category, source, scratch, memo,
                                                   explain ? &item.explanation : nullptr);
@@ -419,6 +462,7 @@ struct CUSTOS_NO_EXPORT PreparedRequest::Impl {
   std::vector<detail::RtValue> slots;
   std::string text;                    // the slots' strings
   std::vector<detail::RtValue> arena;  // list items of `slots`
+  detail::DecodedSignals signals;      // the request's signals, decoded once
 
   Impl() = default;
   Impl(const Impl&) = delete;  // slots point into this object
@@ -446,6 +490,7 @@ PreparedRequest Engine::prepare(const Request& request) const {
   p.request = request;
   const detail::CompiledPolicy& cp = detail::PolicyAccess::compiled(*p.policy);
   detail::resolve(cp, p.request, p.resolution);
+  if (p.resolution.signals_in_request) p.signals.decode(*p.request.subject->signals);
   p.arena.reserve(detail::list_items_in(p.request));
   std::size_t text_bytes = 0;
   for (const auto& slot : cp.attributes.slots) {
@@ -472,6 +517,7 @@ PreparedRequest Engine::prepare(const Request& request) const {
   hot.unknown_role = r.request.unknown_role;
   hot.has_subject = r.has_subject;
   hot.consent_in_request = r.consent_in_request;
+  hot.signals_in_request = r.signals_in_request;
   hot.has_time = r.time.has_value();
   hot.time = r.time.value_or(0);
   hot.has_collected = r.request.collected_at.has_value();
@@ -503,7 +549,9 @@ void Engine::check(const PreparedRequest& prepared, Decision& out) const {
   }
   if (!hot.fits) {
     detail::PreparedSource source{cold.slots.data()};
-    impl_->decide(policy, detail::input_of(cold.resolution, cold.request), source, out, false);
+    detail::DecisionInput input = detail::input_of(cold.resolution, cold.request);
+    input.signals = &cold.signals;
+    impl_->decide(policy, input, source, out, false);
     return;
   }
   detail::DecisionInput input;
@@ -519,6 +567,8 @@ void Engine::check(const PreparedRequest& prepared, Decision& out) const {
   input.has_subject = hot.has_subject;
   input.consent_in_request = hot.consent_in_request;
   input.consent = &cold.resolution.consent;
+  input.signals_in_request = hot.signals_in_request;
+  input.signals = &cold.signals;
   input.original = &cold.request;
   detail::PreparedSource source{hot.slots};
   impl_->decide(policy, input, source, out, false);
