@@ -352,9 +352,10 @@ void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& inp
       }
     }
     rr.consent_li = rr.consent;
-    // Signals, only for the purposes they can touch: those of the request
-    // when it carries any, else the store's.
-    if (detail::signals_touch(cp, purpose) && !rr.consent_failed) {
+    // Signals, only for the purposes they can touch (and, when explaining,
+    // to say they do not): those of the request when it carries any, else
+    // the store's.
+    if ((explain || detail::signals_touch(cp, purpose)) && !rr.consent_failed) {
       thread_local std::vector<std::string> notes;
       notes.clear();
       std::vector<std::string>* said = explain ? &notes : nullptr;
@@ -369,7 +370,8 @@ void Engine::Impl::decide(const Policy& policy, const detail::DecisionInput& inp
       } else if (input.has_subject && options.consent_store) {
         auto history = options.consent_store->signals(input.original->subject->id);
         if (!history.ok()) {
-          rr.consent_failed = true;  // fail closed, as for records
+          // Fail closed, as for records; explaining must not change that.
+          if (detail::signals_touch(cp, purpose)) rr.consent_failed = true;
         } else {
           detail::apply_signals(cp, purpose, rr.now, detail::latest_signals(**history, rr.now), rr,
                                 said);
