@@ -50,10 +50,15 @@ const std::vector<Command>& commands() {
       {"consent", "record or show a subject's consent",
        "usage: custos consent grant|withdraw|object --store FILE --subject ID --purpose P\n"
        "                      [--at TIME] [--expires TIME] [--source TEXT]\n"
+       "       custos consent signal --store FILE --subject ID (--tcf STRING | --gpc on|off)\n"
+       "                      [--at TIME] [--source TEXT]\n"
        "       custos consent show --store FILE --subject ID\n\n"
        "Appends a record to the consent store (created when missing); history is\n"
        "append-only. TIME is RFC 3339 (default: now, UTC); --expires applies to\n"
-       "grants only. `show` prints the subject's history as JSON.\n\n"
+       "grants only. `signal` appends a consent signal: a TC string from a consent\n"
+       "banner (stored as received; one that does not decode, or is not usable, is\n"
+       "stored with a warning and grants nothing) or a Global Privacy Control\n"
+       "setting. `show` prints the subject's records and signals as JSON.\n\n"
        "Exit: 0 on success, 1 when the store or a value is bad, 2 on usage errors.\n",
        run_consent},
       {"signal", "decode a consent signal (an IAB TCF TC string)",
