@@ -26,3 +26,8 @@ cat examples/requests/support_agent.json
 echo
 echo "== 4. an app deciding reads (examples/decide.cpp) =="
 "$build/examples/custos_example_decide" policy-lang/examples/crm.custos "$work/consent.db" "$work/pseudonym.key"
+
+echo
+echo "== 5. consent signals: a banner's TC string gates personalised offers, GPC refuses a partner share =="
+"$custos" test examples/signals/loyalty.custos examples/signals/cases.json
+"$build/examples/custos_example_signals" examples/signals/loyalty.custos "$work/signals.db"

@@ -70,7 +70,8 @@ std::string tcf_purposes(std::uint16_t mask) {
 
 // Whether `tc` grants every TCF purpose of `mask` to the policy's party,
 // by consent or (li) by legitimate interest. With `why`, lists what is
-// missing; without, allocates nothing.
+// missing (purpose bits, then the vendor's bit, then restrictions in the
+// string's order); without, allocates nothing and stops at the first.
 bool tc_grants(const TcString& tc, const lang::ResolvedSignals& who, std::uint16_t mask, bool li,
                std::string* why) {
   bool ok = true;
@@ -79,50 +80,50 @@ bool tc_grants(const TcString& tc, const lang::ResolvedSignals& who, std::uint16
     if (why) *why += (why->empty() ? "" : "; ") + reason;
   };
   const char* basis = li ? "legitimate interest" : "consent";
+  const auto missing_purposes = [&](const TcIdSet& bits, const char* whose) {
+    if ((bits.bits & mask) == mask) return;
+    ok = false;
+    if (!why) return;
+    for (int p = 1; p <= 16; ++p) {
+      if (((mask >> (p - 1)) & 1) && !bits.has(p)) {
+        fail("TCF purpose " + std::to_string(p) + " has no " + whose + basis);
+      }
+    }
+  };
   if (who.publisher) {
     if (!tc.publisher_tc) {
       fail("the string has no PublisherTC segment");
       return false;
     }
-    const TcIdSet& bits =
-        li ? tc.publisher_tc->purposes_li_transparency : tc.publisher_tc->purposes_consent;
-    for (int p = 1; p <= 16; ++p) {
-      if (((mask >> (p - 1)) & 1) && !bits.has(p)) {
-        if (!why) return false;
-        fail("TCF purpose " + std::to_string(p) + " has no publisher " + basis);
-      }
-    }
+    missing_purposes(
+        li ? tc.publisher_tc->purposes_li_transparency : tc.publisher_tc->purposes_consent,
+        "publisher ");
     return ok;
   }
   const int v = who.vendor;
-  const TcIdSet& bits = li ? tc.purposes_li_transparency : tc.purposes_consent;
-  const auto& restrictions = tc.publisher_restrictions;
-  for (int p = 1; p <= 16; ++p) {
-    if (!((mask >> (p - 1)) & 1)) continue;
-    if (!bits.has(p)) {
-      if (!why) return false;
-      fail("TCF purpose " + std::to_string(p) + " has no " + basis);
-    }
-    if (!restrictions.empty()) {
-      if (restrictions.restricts(p, TcRestrictionType::kNotAllowed, v)) {
-        if (!why) return false;
-        fail("a publisher restriction forbids TCF purpose " + std::to_string(p) + " to vendor " +
-             std::to_string(v));
-      }
-      const TcRestrictionType other =
-          li ? TcRestrictionType::kRequireConsent : TcRestrictionType::kRequireLegitimateInterest;
-      if (restrictions.restricts(p, other, v)) {
-        if (!why) return false;
-        fail("a publisher restriction requires " +
-             std::string(li ? "consent" : "legitimate interest") + " for TCF purpose " +
-             std::to_string(p) + " and vendor " + std::to_string(v));
-      }
-    }
-  }
-  const TcVendorSet& vendors = li ? tc.vendor_legitimate_interests : tc.vendor_consents;
-  if (!vendors.has(v)) {
+  missing_purposes(li ? tc.purposes_li_transparency : tc.purposes_consent, "");
+  if (!ok && !why) return false;
+  if (!(li ? tc.vendor_legitimate_interests : tc.vendor_consents).has(v)) {
     if (!why) return false;
     fail("vendor " + std::to_string(v) + " has no " + basis);
+  }
+  // Restrictions against the vendor on a mapped purpose: type 0 always,
+  // type 2 (require LI) against consent, type 1 (require consent) against LI.
+  const auto& r = tc.publisher_restrictions;
+  const TcRestrictionType other =
+      li ? TcRestrictionType::kRequireConsent : TcRestrictionType::kRequireLegitimateInterest;
+  for (std::size_t i = 0; i < r.entries.size(); ++i) {
+    const int p = r.entries[i].purpose_id;
+    const TcRestrictionType type = r.entries[i].type;
+    if (p < 1 || p > 16 || !((mask >> (p - 1)) & 1)) continue;
+    if ((type != TcRestrictionType::kNotAllowed && type != other) || !r.has(i, v)) continue;
+    if (!why) return false;
+    fail(type == TcRestrictionType::kNotAllowed
+             ? "a publisher restriction forbids TCF purpose " + std::to_string(p) + " to vendor " +
+                   std::to_string(v)
+             : "a publisher restriction requires " +
+                   std::string(li ? "consent" : "legitimate interest") + " for TCF purpose " +
+                   std::to_string(p) + " and vendor " + std::to_string(v));
   }
   return ok;
 }
@@ -212,7 +213,9 @@ void apply_signals(const CompiledPolicy& policy, std::uint32_t purpose, Timestam
         std::string why_consent, why_li;
         const bool consent_ok =
             tc_grants(*in.tc, policy.signals, mask, false, notes ? &why_consent : nullptr);
-        const bool li_ok = tc_grants(*in.tc, policy.signals, mask, true, notes ? &why_li : nullptr);
+        // Legitimate interest is read only where the basis asks for it.
+        const bool li_ok =
+            !li_basis || tc_grants(*in.tc, policy.signals, mask, true, notes ? &why_li : nullptr);
         tc_consent = consent_ok && !expired ? Outcome::kGranted : Outcome::kMissing;
         // An expired grant is no record; an objection stays one.
         tc_li = !li_ok ? Outcome::kObjected : expired ? Outcome::kNone : Outcome::kGranted;

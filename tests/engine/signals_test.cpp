@@ -184,10 +184,9 @@ TEST_CASE("signals: explanations say why a TC string did or did not grant", "[si
     CHECK(outcomes(engine.explain(request("offers", tcf(encode_tc(s))))) ==
           std::vector<std::string>{
               "allow rule: grants it as plain",
-              head +
-                  "consent for TCF purposes 1, 3, 4: not granted (a publisher restriction "
-                  "forbids TCF purpose 3 to vendor 755; TCF purpose 4 has no consent; vendor 755 "
-                  "has no consent)",
+              head + "consent for TCF purposes 1, 3, 4: not granted (TCF purpose 4 has no "
+                     "consent; vendor 755 has no consent; a publisher restriction forbids TCF "
+                     "purpose 3 to vendor 755)",
               "consent: consent_missing"});
   }
   SECTION("legitimate interest") {

@@ -1,7 +1,9 @@
 // The language of consent signals: `signals tcf vendor N | publisher`, and
 // `tcf P, ...` and `gpc` on purposes (policy-lang/REFERENCE.md, "Consent
 // signals"): parsing, checking (E024, E070-E073, W010, W011) and formatting.
+#include "base/file.hpp"
 #include "catch.hpp"
+#include "custos/limits.hpp"
 #include "lang/checker.hpp"
 #include "lang/formatter.hpp"
 #include "lang_test_util.hpp"
@@ -255,4 +257,17 @@ TEST_CASE("signals: the formatter keeps marks in canonical form", "[signals][for
         "purpose d tcf 1\nsignals tcf publisher\n");
   CHECK(fmt("purpose m basis consent  tcf 03  # personalised\n") ==
         "purpose m basis consent tcf 3  # personalised\n");
+}
+
+TEST_CASE("signals: the loyalty example with signals is clean and canonical",
+          "[signals][examples]") {
+  const std::string path = std::string(CUSTOS_SOURCE_DIR) + "/examples/signals/loyalty.custos";
+  const auto text = custos::detail::read_file(path, custos::limits::kMaxPolicyBytes);
+  REQUIRE(text.ok());
+  const auto a = analyze("loyalty.custos", *text);
+  for (const auto& d : a.diagnostics) UNSCOPED_INFO(d.to_string());
+  CHECK(a.diagnostics.empty());
+  REQUIRE(a.policy);
+  CHECK(a.policy->signals.publisher);
+  CHECK(fmt(*text) == *text);
 }
