@@ -43,7 +43,10 @@ const std::vector<Command>& commands() {
        "  {\"name\": ..., \"request\": {...}, \"expect\": {CATEGORY: EXPECTATION}}\n"
        "where EXPECTATION is \"allow\" (plain), \"allow as TRANSFORM\", \"deny\" (any\n"
        "reason) or \"deny REASON\". Optional per case: \"rules\": {CATEGORY: RULE_ID}\n"
-       "(the rule each item must report) and \"allowed\": true|false. Names each\n"
+       "(the rule each item must report), \"allowed\": true|false, and \"store\":\n"
+       "{\"consent\": [RECORD...], \"signals\": [{\"tcf\": \"...\" | \"gpc\": BOOL, \"at\": "
+       "TIME}...]},\n"
+       "a consent store of the case's own for the request's subject. Names each\n"
        "failed case and what differed; the last line is `N passed, M failed`.\n\n"
        "Exit: 0 when every case passes, 1 otherwise.\n",
        run_test},

@@ -416,5 +416,29 @@ expect signal-request-typo 1 "$custos" eval "$sigpol" - <<'JSON'
 JSON
 contains signal-request-typo '"reason":"bad_request"' "$out"
 
+# custos test: a case's own consent store; a bad one fails the case, saying why.
+cat >"$work/store_cases.json" <<JSON
+[{"name": "stored string", "store": {"signals": [{"tcf": "$tc_grant", "at": "2026-01-10T08:00:00Z"}]},
+  "request": $(cat "$work/offers.json"), "expect": {"loyalty.tier": "allow"}},
+ {"name": "no time", "store": {"signals": [{"tcf": "$tc_grant"}]},
+  "request": $(cat "$work/offers.json"), "expect": {"loyalty.tier": "allow"}},
+ {"name": "both kinds", "store": {"signals": [{"tcf": "x", "gpc": true, "at": "2026-01-10T08:00:00Z"}]},
+  "request": $(cat "$work/offers.json"), "expect": {"loyalty.tier": "deny"}},
+ {"name": "bad record", "store": {"consent": [{"purpose": "marketing", "state": "maybe", "at": "2026-01-10T08:00:00Z"}]},
+  "request": $(cat "$work/offers.json"), "expect": {"loyalty.tier": "deny"}},
+ {"name": "unknown key", "store": {"records": []},
+  "request": $(cat "$work/offers.json"), "expect": {"loyalty.tier": "deny"}}]
+JSON
+expect test-store 1 "$custos" test "$sigpol" "$work/store_cases.json"
+contains test-store-no-time "FAIL no time
+  store: a signal needs \`at\`, an RFC 3339 time" "$out"
+contains test-store-both "FAIL both kinds
+  store: a signal has either a \`tcf\` string or a \`gpc\` boolean" "$out"
+contains test-store-record "FAIL bad record
+  store: a consent record's state must be granted, withdrawn or objected" "$out"
+contains test-store-key "FAIL unknown key
+  \`store\` takes \`consent\` and \`signals\`, not \`records\`" "$out"
+contains test-store-summary "1 passed, 4 failed" "$out"
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
