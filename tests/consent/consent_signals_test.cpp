@@ -4,10 +4,14 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "catch.hpp"
 #include "custos/consent.hpp"
+#include "custos/engine.hpp"
 
 using namespace custos;
 namespace fs = std::filesystem;
@@ -279,4 +283,51 @@ TEST_CASE("consent signals: a signal Custos could not have written fails the rea
     CHECK((*store)->signals("c-1").status().code() == StatusCode::kCorruption);
     CHECK((*store)->records("c-1").status().message() == want);  // one cache entry, both fail
   }
+}
+
+TEST_CASE("consent signals: decisions read signals while another thread appends them",
+          "[consent][signals][threads]") {
+  const auto path = temp_path("signals_threads.db");
+  auto store = ConsentStore::open(path);
+  REQUIRE(store.ok());
+  auto& s = **store;
+  auto policy = Policy::compile(
+      "policy \"t\" version 1\ncategory c\npurpose p basis consent gpc\nrole r\n"
+      "allow r to read c for p\nretain c for 1y\n",
+      "t.custos");
+  REQUIRE(policy.ok());
+  REQUIRE(s.grant("c-1", "p", 1).ok());
+  EngineOptions options;
+  options.clock = [] { return Timestamp{1000000}; };
+  options.consent_store = &s;
+  Engine engine(*policy, options);
+  Request r;
+  r.actor.roles = {"r"};
+  r.action = "read";
+  r.purpose = "p";
+  r.subject = Request::Subject{"c-1", {}, std::nullopt};
+  r.categories = {"c"};
+  r.collected_at = 999000;
+  std::atomic<bool> stop{false};
+  std::atomic<int> decided{0};
+  std::atomic<bool> bad{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        const Decision d = engine.check(r);
+        // Allowed (GPC off) or objected (on): never anything else.
+        if (!d.allowed && d.items[0].reason != Reason::kObjected) bad = true;
+        ++decided;
+      }
+    });
+  }
+  for (int i = 0; i < 200; ++i) REQUIRE(s.signal_gpc("c-1", i % 2 == 0, 10 + i).ok());
+  stop = true;
+  for (auto& t : readers) t.join();
+  CHECK_FALSE(bad);
+  CHECK(decided > 0);
+  // The last signal (i = 199) turned GPC off.
+  CHECK(engine.check(r).allowed);
+  CHECK((*s.signals("c-1"))->entries.size() == 200);
 }
