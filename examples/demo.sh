@@ -36,3 +36,7 @@ echo "== 6. custos query: the same guard from the command line =="
 "$custos" query examples/crm/crm.custos "$build/examples/chinook.db" --actor agent-7 \
   --role support_agent --purpose service.support --attr 'regions=["France"]' \
   "SELECT FirstName, LastName, Email, City FROM Customer"
+
+echo "== 7. consent signals: a banner's TC string gates personalised offers, GPC refuses a partner share =="
+"$custos" test examples/signals/loyalty.custos examples/signals/cases.json
+"$build/examples/custos_example_signals" examples/signals/loyalty.custos "$work/signals.db"

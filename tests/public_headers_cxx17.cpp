@@ -3,6 +3,7 @@
 // or nlohmann/json.
 #include "custos/consent.hpp"
 #include "custos/consent_record.hpp"
+#include "custos/consent_signal.hpp"
 #include "custos/decision.hpp"
 #include "custos/diagnostic.hpp"
 #include "custos/engine.hpp"

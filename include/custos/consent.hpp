@@ -1,10 +1,13 @@
-// ConsentStore: each data subject's consent history, in a SQLite file.
+// ConsentStore: each data subject's consent history, in a SQLite file: the
+// records of what they said per purpose, and the consent signals their
+// devices sent (TC strings, Global Privacy Control).
 //
 //   auto store = custos::ConsentStore::open("consent.db");
 //   if (!store.ok()) return;
 //   (*store)->grant("c-42", "marketing", now, std::nullopt, "signup-form");
 //   (*store)->withdraw("c-42", "marketing.pricing", later, "preference-centre");
 //   custos::EngineOptions options;
+//   (*store)->signal_gpc("c-42", true, later, "Sec-GPC");  // a signal, kept beside the records
 //   options.consent_store = store->get();  // consulted when a request has no consent
 //
 // History is append-only: nothing is ever updated or deleted (the file
@@ -25,8 +28,10 @@
 #include <vector>
 
 #include "custos/consent_record.hpp"
+#include "custos/consent_signal.hpp"
 #include "custos/export.hpp"
 #include "custos/status.hpp"
+#include "custos/tc_string.hpp"
 
 namespace custos {
 
@@ -38,6 +43,17 @@ struct ConsentOptions {
   bool read_only = false;
 };
 
+// A subject's signals as the engine reads them: in the order appended, each
+// TC string decoded once, when the history was loaded.
+struct SignalHistory {
+  struct Entry {
+    ConsentSignal signal;
+    std::optional<TcString> tc;  // kTcf: the decoded string; empty when it does not decode
+    std::string tc_error;        // kTcf: why it does not decode
+  };
+  std::vector<Entry> entries;
+};
+
 class CUSTOS_EXPORT ConsentStore {
  public:
   // Opens the store; a new or empty file becomes an empty store (several
@@ -45,7 +61,10 @@ class CUSTOS_EXPORT ConsentStore {
   // when the file is not a consent store of this version (another
   // application_id or user_version) or is damaged (a table, index or trigger
   // missing or changed: it is never repaired), kIoError when it cannot be
-  // opened. A store SQLite lets this process only read (a write-protected
+  // opened. A store of schema version 1 (records only, from before signals)
+  // is upgraded to version 2 when opened for writing: the signals table is
+  // added in one transaction. Opened read-only, it is read as it is, with no
+  // signals. A store SQLite lets this process only read (a write-protected
   // file) is opened read-only; then every append fails, saying why.
   static Result<std::unique_ptr<ConsentStore>> open(const std::string& path,
                                                     ConsentOptions options = {});
@@ -62,6 +81,17 @@ class CUSTOS_EXPORT ConsentStore {
   Status object(std::string_view subject, std::string_view purpose, Timestamp at,
                 std::string_view source = {});
 
+  // Appends a signal. Fails (and stores nothing) on an empty subject or one
+  // longer than limits::kMaxConsentFieldBytes, an empty TC string or one
+  // longer than limits::kMaxTcStringBytes, a source past
+  // limits::kMaxConsentFieldBytes, or a store opened read-only. A TC string
+  // is stored as received, even one that does not decode: as the latest
+  // signal it then grants nothing, which is what such a signal means.
+  Status append_signal(std::string_view subject, const ConsentSignal& signal);
+  Status signal_tcf(std::string_view subject, std::string_view tc_string, Timestamp at,
+                    std::string_view source = {});
+  Status signal_gpc(std::string_view subject, bool on, Timestamp at, std::string_view source = {});
+
   // Every record of a subject, in the order they were appended. A record
   // Custos could not have written (a state that is none of the three, a
   // missing purpose, a time that is not an integer) fails the call with
@@ -72,7 +102,16 @@ class CUSTOS_EXPORT ConsentStore {
   // The same, from the cache: what the engine reads on every decision.
   Result<std::shared_ptr<const std::vector<ConsentRecord>>> records(std::string_view subject) const;
 
-  // Drops the cache, so writes by other processes are seen.
+  // Every signal of a subject, in the order they were appended; checked
+  // like history().
+  Result<std::vector<ConsentSignal>> signal_history(std::string_view subject) const;
+
+  // The same, from the cache (filled together with records()), each TC
+  // string decoded: what the engine reads for purposes that signals touch.
+  Result<std::shared_ptr<const SignalHistory>> signals(std::string_view subject) const;
+
+  // Drops the cache, so writes by other processes are seen (signals appended
+  // to a version 1 store after another process upgraded it need a reopen).
   void refresh();
 
  private:

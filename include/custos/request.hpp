@@ -35,11 +35,19 @@ struct CUSTOS_EXPORT Request {
     std::vector<std::string> roles;  // names of the policy's roles; unknown ones are ignored
     Attributes attributes;           // actor.NAME
   };
+  // Consent signals the subject's device sent (policy-lang/REFERENCE.md,
+  // "Consent signals").
+  struct Signals {
+    std::optional<std::string> tcf;  // an IAB TCF TC string (`IABTCF_TCString`)
+    bool gpc = false;                // Global Privacy Control is on (`Sec-GPC: 1`)
+  };
   struct Subject {
     std::string id;  // subject.id, the data subject
     Attributes attributes;
-    // Given: used instead of the engine's consent store (may be empty).
+    // Given: used instead of the consent store's records (may be empty).
     std::optional<std::vector<ConsentRecord>> consent;
+    // Given: used instead of the consent store's signals (may be empty).
+    std::optional<Signals> signals = std::nullopt;
   };
 
   Actor actor;

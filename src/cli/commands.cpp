@@ -49,7 +49,10 @@ const std::vector<Command>& commands() {
        "  {\"name\": ..., \"request\": {...}, \"expect\": {CATEGORY: EXPECTATION}}\n"
        "where EXPECTATION is \"allow\" (plain), \"allow as TRANSFORM\", \"deny\" (any\n"
        "reason) or \"deny REASON\". Optional per case: \"rules\": {CATEGORY: RULE_ID}\n"
-       "(the rule each item must report) and \"allowed\": true|false. Names each\n"
+       "(the rule each item must report), \"allowed\": true|false, and \"store\":\n"
+       "{\"consent\": [RECORD...], \"signals\": [{\"tcf\": \"...\" | \"gpc\": BOOL, \"at\": "
+       "TIME}...]},\n"
+       "a consent store of the case's own for the request's subject. Names each\n"
        "failed case and what differed; the last line is `N passed, M failed`.\n\n"
        "Exit: 0 when every case passes, 1 otherwise.\n",
        run_test},
@@ -108,12 +111,17 @@ const std::vector<Command>& commands() {
       {"consent", "record or show a subject's consent",
        "usage: custos consent grant|withdraw|object --store FILE --subject ID --purpose P\n"
        "                      [--at TIME] [--expires TIME] [--source TEXT] [--policy FILE]\n"
+       "       custos consent signal --store FILE --subject ID (--tcf STRING | --gpc on|off)\n"
+       "                      [--at TIME] [--source TEXT]\n"
        "       custos consent show --store FILE --subject ID\n\n"
        "Appends a record to the consent store (created when missing); history is\n"
        "append-only. TIME is RFC 3339 (default: now, UTC); --expires applies to\n"
        "grants only and must come after --at. With --policy FILE, a purpose the policy\n"
        "does not declare is refused (the engine would never consult its record).\n"
-       "`show` prints the subject's history as JSON.\n\n"
+       "`signal` appends a consent signal: a TC string from a consent banner (stored\n"
+       "as received; one that does not decode, or is not usable, is stored with a\n"
+       "warning and grants nothing) or a Global Privacy Control setting. `show`\n"
+       "prints the subject's records and signals as JSON.\n\n"
        "Exit: 0 on success, 1 when the store or a value is bad, 2 on usage errors.\n",
        run_consent},
       {"signal", "decode a consent signal (an IAB TCF TC string)",

@@ -44,17 +44,87 @@ bool purpose_declared(const std::string& policy_path, const std::string& purpose
   return false;
 }
 
+// custos consent signal --store FILE --subject ID (--tcf STRING | --gpc on|off)
+//                       [--at TIME] [--source TEXT]
+int run_consent_signal(const std::vector<std::string>& rest) {
+  static const char* kUsage =
+      "custos consent: usage: custos consent signal --store FILE --subject ID (--tcf STRING | "
+      "--gpc on|off) [--at TIME] [--source TEXT]\n";
+  const auto args =
+      parse_args(rest, "consent", {"store", "subject", "tcf", "gpc", "at", "source"}, {});
+  if (!args) return kExitUsage;
+  const auto store_path = args->option("store");
+  const auto subject = args->option("subject");
+  if (!store_path || !subject || !args->positional.empty() ||
+      args->has("tcf") == args->has("gpc")) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  ConsentSignal signal;
+  if (const auto gpc = args->option("gpc")) {
+    if (*gpc != "on" && *gpc != "off") {
+      std::fprintf(stderr, "custos consent: --gpc is on or off, not `%s`\n", gpc->c_str());
+      return kExitUsage;
+    }
+    signal.kind = SignalKind::kGpc;
+    signal.gpc = *gpc == "on";
+  } else {
+    signal.kind = SignalKind::kTcf;
+    signal.tc_string = *args->option("tcf");
+  }
+  signal.at = detail::now_unix();
+  if (const auto at = args->option("at")) {
+    const auto t = parse_time_option(*at, "consent", "at");
+    if (!t) return kExitBadInput;
+    signal.at = *t;
+  }
+  signal.source = args->option("source").value_or("");
+  auto store = ConsentStore::open(*store_path);
+  if (!store.ok()) {
+    std::fprintf(stderr, "custos consent: %s\n", store.status().message().c_str());
+    return kExitBadInput;
+  }
+  const Status s = (*store)->append_signal(*subject, signal);
+  if (!s.ok()) {
+    std::fprintf(stderr, "custos consent: %s\n", s.message().c_str());
+    return kExitBadInput;
+  }
+  // Stored as received: a string that cannot decide anything says so, as
+  // the latest signal it now stops the earlier one from granting.
+  if (signal.kind == SignalKind::kTcf) {
+    const auto tc = decode_tc_string(signal.tc_string);
+    if (!tc.ok()) {
+      std::fprintf(stderr,
+                   "custos consent: warning: the TC string does not decode (%s); stored, it "
+                   "grants nothing\n",
+                   tc.status().message().c_str());
+    } else if (!tc->usable) {
+      std::fprintf(stderr,
+                   "custos consent: warning: the TC string is not usable (%s); stored, it grants "
+                   "nothing\n",
+                   tc->problems.front().c_str());
+    }
+  }
+  std::printf("%s: %s signal %s at %s\n", store_path->c_str(), subject->c_str(),
+              signal.kind == SignalKind::kTcf ? "tcf"
+              : signal.gpc                    ? "gpc on"
+                                              : "gpc off",
+              detail::format_rfc3339(signal.at).c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_consent(const std::vector<std::string>& raw) {
   if (raw.empty()) {
     std::fprintf(stderr,
-                 "custos consent: usage: custos consent grant|withdraw|object|show ... "
+                 "custos consent: usage: custos consent grant|withdraw|object|signal|show ... "
                  "(see `custos help consent`)\n");
     return kExitUsage;
   }
   const std::string verb = raw.front();
   const std::vector<std::string> rest(raw.begin() + 1, raw.end());
+  if (verb == "signal") return run_consent_signal(rest);
   const bool show = verb == "show";
   ConsentState state = ConsentState::kGranted;
   if (!show && !parse_consent_state(verb == "grant"      ? "granted"
@@ -62,7 +132,8 @@ int run_consent(const std::vector<std::string>& raw) {
                                     : verb == "object"   ? "objected"
                                                          : "",
                                     &state)) {
-    std::fprintf(stderr, "custos consent: unknown action `%s` (grant, withdraw, object, show)\n",
+    std::fprintf(stderr,
+                 "custos consent: unknown action `%s` (grant, withdraw, object, signal, show)\n",
                  verb.c_str());
     return kExitUsage;
   }
@@ -110,6 +181,23 @@ int run_consent(const std::vector<std::string>& raw) {
       if (r.expires) j["expires"] = detail::format_rfc3339(*r.expires);
       j["source"] = r.source;
       out["records"].push_back(j);
+    }
+    auto signals = (*store)->signal_history(*subject);
+    if (!signals.ok()) {
+      std::fprintf(stderr, "custos consent: %s\n", signals.status().message().c_str());
+      return kExitBadInput;
+    }
+    out["signals"] = nlohmann::ordered_json::array();
+    for (const auto& s : *signals) {
+      nlohmann::ordered_json j;
+      if (s.kind == SignalKind::kTcf) {
+        j["tcf"] = s.tc_string;
+      } else {
+        j["gpc"] = s.gpc;
+      }
+      j["at"] = detail::format_rfc3339(s.at);
+      j["source"] = s.source;
+      out["signals"].push_back(j);
     }
     std::printf("%s\n",
                 out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());

@@ -6,9 +6,11 @@
 
 #include "base/file.hpp"
 #include "base/text.hpp"
+#include "base/time.hpp"
 #include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
 #include "cli/test_lint.hpp"
+#include "custos/consent.hpp"
 #include "custos/engine.hpp"
 #include "custos/limits.hpp"
 #include "engine/json_parse.hpp"
@@ -54,6 +56,63 @@ bool report_case_file(const json& cases, const std::string& cases_path,
   std::fprintf(stderr, "custos test: %s: %zu invalid expectation%s; no case was run\n",
                cases_path.c_str(), findings.errors.size(), findings.errors.size() == 1 ? "" : "s");
   return false;
+}
+
+// A case's own consent store: `"store": {"consent": [RECORD...], "signals":
+// [{"tcf": "..." | "gpc": true|false, "at": TIME, "source": "..."}...]}`,
+// all for the request's subject; records as in a request. Empty when it is
+// filled, else what is wrong.
+std::string fill_store(const json& spec, const std::string& subject, ConsentStore& store) {
+  if (!spec.is_object()) return "`store` must be an object with `consent` and `signals`";
+  for (const auto& [key, value] : spec.items()) {
+    if (key != "consent" && key != "signals") {
+      return "`store` takes `consent` and `signals`, not `" + key + "`";
+    }
+  }
+  if (spec.contains("consent")) {
+    // Read as a request's records, so they are checked the same way.
+    const json probe = {{"actor", json::object()},
+                        {"action", "read"},
+                        {"purpose", "p"},
+                        {"categories", {"c"}},
+                        {"subject", {{"id", subject}, {"consent", spec["consent"]}}}};
+    const Request r =
+        Request::from_json(probe.dump(-1, ' ', false, json::error_handler_t::replace));
+    if (!r.malformed.empty()) return "store: " + r.malformed;
+    for (const auto& record : *r.subject->consent) {
+      if (Status st = store.append(subject, record); !st.ok()) return "store: " + st.message();
+    }
+  }
+  if (spec.contains("signals")) {
+    if (!spec["signals"].is_array()) return "store: `signals` must be an array";
+    for (const auto& j : spec["signals"]) {
+      ConsentSignal signal;
+      const bool tcf = j.is_object() && j.contains("tcf") && j["tcf"].is_string();
+      const bool gpc = j.is_object() && j.contains("gpc") && j["gpc"].is_boolean();
+      if (tcf == gpc) return "store: a signal has either a `tcf` string or a `gpc` boolean";
+      signal.kind = tcf ? SignalKind::kTcf : SignalKind::kGpc;
+      if (tcf) signal.tc_string = j["tcf"].get<std::string>();
+      if (gpc) signal.gpc = j["gpc"].get<bool>();
+      const auto at = j.contains("at") && j["at"].is_string()
+                          ? detail::parse_rfc3339(j["at"].get<std::string>())
+                          : std::nullopt;
+      if (!at) return "store: a signal needs `at`, an RFC 3339 time";
+      signal.at = *at;
+      if (j.contains("source")) {
+        if (!j["source"].is_string()) return "store: a signal's source must be a string";
+        signal.source = j["source"].get<std::string>();
+      }
+      for (const auto& [key, value] : j.items()) {
+        if (key != "tcf" && key != "gpc" && key != "at" && key != "source") {
+          return "store: a signal takes tcf or gpc, at and source, not `" + key + "`";
+        }
+      }
+      if (Status st = store.append_signal(subject, signal); !st.ok()) {
+        return "store: " + st.message();
+      }
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -102,7 +161,7 @@ int run_test(const std::vector<std::string>& raw) {
   EngineOptions options;
   options.trust_request_time = true;
   options.trust_request_consent = true;
-  Engine engine(policy, std::move(options));
+  Engine engine(policy, options);
   int passed = 0, failed = 0;
   for (std::size_t index = 0; index < cases.size(); ++index) {
     const json& c = cases[index];
@@ -115,8 +174,27 @@ int run_test(const std::vector<std::string>& raw) {
       if (!c.contains("request") || !c.contains("expect") || !c["expect"].is_object()) {
         problems.push_back("a case needs `request` and an `expect` object");
       } else {
-        const Decision d = engine.check(
-            Request::from_json(c["request"].dump(-1, ' ', false, json::error_handler_t::replace)));
+        const Request request =
+            Request::from_json(c["request"].dump(-1, ' ', false, json::error_handler_t::replace));
+        // A case with a `store` is decided by an engine with that store.
+        std::unique_ptr<ConsentStore> store;
+        std::unique_ptr<Engine> own;
+        if (c.contains("store")) {
+          auto opened = ConsentStore::open(":memory:");
+          std::string why = !opened.ok()       ? opened.status().message()
+                            : !request.subject ? "a `store` needs a request with a subject"
+                                               : "";
+          if (why.empty()) why = fill_store(c["store"], request.subject->id, **opened);
+          if (!why.empty()) {
+            problems.push_back(why);
+          } else {
+            store = std::move(*opened);
+            EngineOptions with_store = options;
+            with_store.consent_store = store.get();
+            own = std::make_unique<Engine>(policy, std::move(with_store));
+          }
+        }
+        const Decision d = (own ? *own : engine).check(request);
         for (const auto& [category, expected] : c["expect"].items()) {
           const Decision::Item* item = nullptr;
           for (const auto& i : d.items) {

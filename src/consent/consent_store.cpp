@@ -31,7 +31,8 @@ namespace {
 
 // Marks a SQLite file as a Custos consent store ('CUSC').
 constexpr int kApplicationId = 0x43555343;
-constexpr int kSchemaVersion = 1;
+// Version 1: consent records. Version 2: and consent signals.
+constexpr int kSchemaVersion = 2;
 // How long a connection waits for another one's lock (set-up included).
 constexpr int kBusyTimeoutMs = 5000;
 
@@ -54,6 +55,28 @@ BEGIN SELECT RAISE(ABORT, 'consent history is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS consent_records_no_delete BEFORE DELETE ON consent_records
 BEGIN SELECT RAISE(ABORT, 'consent history is append-only'); END;
 )sql";
+
+// What version 2 adds. Never edit this text either.
+constexpr const char* kSignalsSchema = R"sql(
+CREATE TABLE IF NOT EXISTS consent_signals (
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+  subject  TEXT NOT NULL,
+  kind     TEXT NOT NULL CHECK (kind IN ('tcf', 'gpc')),
+  value    TEXT NOT NULL CHECK (kind = 'tcf' OR value IN ('on', 'off')),
+  at       INTEGER NOT NULL,
+  source   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS consent_signals_subject ON consent_signals (subject, seq);
+CREATE TRIGGER IF NOT EXISTS consent_signals_no_update BEFORE UPDATE ON consent_signals
+BEGIN SELECT RAISE(ABORT, 'consent history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS consent_signals_no_delete BEFORE DELETE ON consent_signals
+BEGIN SELECT RAISE(ABORT, 'consent history is append-only'); END;
+)sql";
+
+constexpr const char* kLoadSignalsSql =
+    "SELECT seq, kind, value, at, source FROM consent_signals WHERE subject = ?1 ORDER BY seq";
+constexpr const char* kInsertSignalSql =
+    "INSERT INTO consent_signals (subject, kind, value, at, source) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 constexpr const char* kLoadSql =
     "SELECT seq, purpose, state, at, expires, source FROM consent_records "
@@ -103,13 +126,15 @@ int read_schema(sqlite3* db, Schema* out) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-// What kSchema creates, read back from an in-memory database, so the
-// comparison sees the SQL exactly as SQLite stores it.
-Result<Schema> expected_schema() {
+// What the schema of `version` creates, read back from an in-memory
+// database, so the comparison sees the SQL exactly as SQLite stores it.
+Result<Schema> expected_schema(int version) {
   Connection memory;
   if (sqlite3_open_v2(":memory:", &memory.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK ||
-      sqlite3_exec(memory.db, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      sqlite3_exec(memory.db, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK ||
+      (version >= 2 &&
+       sqlite3_exec(memory.db, kSignalsSchema, nullptr, nullptr, nullptr) != SQLITE_OK)) {
     return Status(StatusCode::kInternal, "cannot build the consent store schema");
   }
   Schema schema;
@@ -157,18 +182,24 @@ bool is_new_file(const Header& h) {
   return h.application_id == 0 && h.user_version == 0 && h.schema.empty();
 }
 
-// Empty when the file is a consent store of this version, else why not.
-std::string check_header(const Header& h, const Schema& expected) {
+// The schemas of versions 1 and 2, as SQLite keeps them.
+struct ExpectedSchemas {
+  Schema v1, v2;
+};
+
+// Empty when the file is a consent store of version 1 or 2, else why not.
+std::string check_header(const Header& h, const ExpectedSchemas& schemas) {
   char hex[16];
   if (h.application_id != kApplicationId) {
     std::snprintf(hex, sizeof hex, "0x%08x", static_cast<unsigned>(h.application_id));
     return std::string("not a consent store (its application_id is ") + hex + ", not 0x43555343)";
   }
-  if (h.user_version != kSchemaVersion) {
+  if (h.user_version != 1 && h.user_version != kSchemaVersion) {
     return "a consent store of schema version " + std::to_string(h.user_version) +
-           ", which this version of Custos does not read (it reads version " +
+           ", which this version of Custos does not read (it reads versions 1 and " +
            std::to_string(kSchemaVersion) + ")";
   }
+  const Schema& expected = h.user_version == 1 ? schemas.v1 : schemas.v2;
   const auto find = [](const Schema& schema, const std::string& object) {
     return std::find_if(schema.begin(), schema.end(),
                         [&](const auto& entry) { return entry.first == object; });
@@ -226,8 +257,36 @@ int set_up(sqlite3* db, std::string* failure) {
   } else if (is_new_file(header)) {
     const std::string setup = "PRAGMA application_id=" + std::to_string(kApplicationId) +
                               "; PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";" +
-                              kSchema;
+                              kSchema + kSignalsSchema;
     rc = exec(setup.c_str());
+  }
+  if (rc == SQLITE_OK) rc = exec("COMMIT");
+  if (rc != SQLITE_OK) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  return rc;
+}
+
+// Adds the signals table to a store of version 1, in one write transaction
+// that looks at the file again first: a process that upgraded it meanwhile
+// is seen, and a store that is not exactly version 1 is left alone (open()
+// then refuses it). Returns the SQLite code; *failure says what went wrong.
+int upgrade(sqlite3* db, const ExpectedSchemas& schemas, std::string* failure) {
+  const auto exec = [&](const char* sql) {
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+    if (rc != SQLITE_OK) *failure = message ? message : sqlite3_errmsg(db);
+    sqlite3_free(message);
+    return rc;
+  };
+  int rc = exec("BEGIN IMMEDIATE");
+  if (rc != SQLITE_OK) return rc;
+  Header header;
+  rc = read_header(db, &header);
+  if (rc != SQLITE_OK) {
+    *failure = sqlite3_errmsg(db);
+  } else if (header.user_version == 1 && check_header(header, schemas).empty()) {
+    const std::string sql =
+        std::string(kSignalsSchema) + "PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";";
+    rc = exec(sql.c_str());
   }
   if (rc == SQLITE_OK) rc = exec("COMMIT");
   if (rc != SQLITE_OK) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -293,6 +352,25 @@ struct SubjectHash {
   }
 };
 
+// One subject's cached history: both snapshots are loaded together.
+struct CachedSubject {
+  std::shared_ptr<const std::vector<ConsentRecord>> records;
+  std::shared_ptr<const SignalHistory> signals;
+};
+
+SignalHistory::Entry decoded(const ConsentSignal& signal) {
+  SignalHistory::Entry e{signal, std::nullopt, {}};
+  if (signal.kind == SignalKind::kTcf) {
+    auto tc = decode_tc_string(signal.tc_string);
+    if (tc.ok()) {
+      e.tc = std::move(*tc);
+    } else {
+      e.tc_error = tc.status().message();
+    }
+  }
+  return e;
+}
+
 }  // namespace
 
 struct CUSTOS_NO_EXPORT ConsentStore::Impl {
@@ -305,21 +383,25 @@ struct CUSTOS_NO_EXPORT ConsentStore::Impl {
   // Prepared once; used only under db_mutex.
   sqlite3_stmt* load_stmt = nullptr;
   sqlite3_stmt* insert_stmt = nullptr;
+  // Null for a version 1 store opened read-only: it has no signals.
+  sqlite3_stmt* load_signals_stmt = nullptr;
+  sqlite3_stmt* insert_signal_stmt = nullptr;
   // Serialises use of the connection and its statements, and makes "read
   // from the file, then fill the cache" atomic with respect to "append,
   // then update the cache".
   mutable std::mutex db_mutex;
   mutable std::shared_mutex cache_mutex;
-  mutable std::unordered_map<std::string, std::shared_ptr<const std::vector<ConsentRecord>>,
-                             SubjectHash, std::equal_to<>>
-      cache;
-  // Shared by every cached subject without records (most of them).
+  mutable std::unordered_map<std::string, CachedSubject, SubjectHash, std::equal_to<>> cache;
+  // Shared by every cached subject without records or signals (most of them).
   const std::shared_ptr<const std::vector<ConsentRecord>> no_records =
       std::make_shared<const std::vector<ConsentRecord>>();
+  const std::shared_ptr<const SignalHistory> no_signals = std::make_shared<const SignalHistory>();
 
   ~Impl() {
     sqlite3_finalize(load_stmt);
     sqlite3_finalize(insert_stmt);
+    sqlite3_finalize(load_signals_stmt);
+    sqlite3_finalize(insert_signal_stmt);
     sqlite3_close_v2(db);
   }
 
@@ -333,11 +415,85 @@ struct CUSTOS_NO_EXPORT ConsentStore::Impl {
   }
 
   // Opens the file and checks it is a consent store, setting a new empty
-  // file up when `writable`. *rc: the SQLite result code of a failure, so
-  // open() can tell SQLite's refusal to write from a damaged file.
+  // file up (or a version 1 store upgraded) when `writable`. *rc: the
+  // SQLite result code of a failure, so open() can tell SQLite's refusal to
+  // write from a damaged file.
   static Result<std::unique_ptr<Impl>> connect(const std::string& path,
                                                const ConsentOptions& options, bool writable,
-                                               const Schema& expected, int* rc);
+                                               const ExpectedSchemas& expected, int* rc);
+
+  // REQUIRES: db_mutex held.
+  Result<std::vector<ConsentSignal>> load_signals(std::string_view subject) const {
+    std::vector<ConsentSignal> out;
+    if (!load_signals_stmt) return out;  // a version 1 store
+    const ResetOnExit reset{load_signals_stmt};
+    sqlite3_stmt* s = load_signals_stmt;
+    sqlite3_bind_text(s, 1, subject.data(), static_cast<int>(subject.size()), SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      const std::int64_t seq = sqlite3_column_int64(s, 0);
+      const auto bad = [&](const std::string& why) {
+        return Status(StatusCode::kCorruption,
+                      path + ": damaged consent store: signal " + std::to_string(seq) + " " + why);
+      };
+      ConsentSignal signal;
+      std::string kind, value;
+      if (!text_column(s, 1, &kind) || (kind != "tcf" && kind != "gpc")) {
+        return bad("is neither a TC string nor a GPC signal");
+      }
+      if (!text_column(s, 2, &value)) return bad("has no value");
+      if (kind == "tcf") {
+        if (value.empty() || value.size() > limits::kMaxTcStringBytes) {
+          return bad("has no valid TC string");
+        }
+        signal.kind = SignalKind::kTcf;
+        signal.tc_string = std::move(value);
+      } else {
+        if (value != "on" && value != "off") return bad("is a GPC signal neither on nor off");
+        signal.kind = SignalKind::kGpc;
+        signal.gpc = value == "on";
+      }
+      if (sqlite3_column_type(s, 3) != SQLITE_INTEGER) {
+        return bad("has a time that is not an integer");
+      }
+      signal.at = sqlite3_column_int64(s, 3);
+      if (!text_column(s, 4, &signal.source) ||
+          signal.source.size() > limits::kMaxConsentFieldBytes) {
+        return bad("has no valid source");
+      }
+      out.push_back(std::move(signal));
+    }
+    if (rc != SQLITE_DONE) return error("cannot read consent signals");
+    return out;
+  }
+
+  // The subject's cached snapshots, loaded (both at once) on a miss.
+  Result<CachedSubject> cached(std::string_view subject) const {
+    {
+      std::shared_lock<std::shared_mutex> lock(cache_mutex);
+      const auto it = cache.find(subject);
+      if (it != cache.end()) return it->second;
+    }
+    std::lock_guard<std::mutex> db_lock(db_mutex);
+    auto records = load(subject);
+    if (!records.ok()) return records.status();
+    auto signals = load_signals(subject);
+    if (!signals.ok()) return signals.status();
+    CachedSubject entry{no_records, no_signals};
+    if (!records->empty()) {
+      entry.records = std::make_shared<const std::vector<ConsentRecord>>(std::move(*records));
+    }
+    if (!signals->empty()) {
+      auto history = std::make_shared<SignalHistory>();
+      history->entries.reserve(signals->size());
+      for (const auto& signal : *signals) history->entries.push_back(decoded(signal));
+      entry.signals = std::move(history);
+    }
+    std::unique_lock<std::shared_mutex> lock(cache_mutex);
+    if (cache.size() >= options.cache_subjects) cache.clear();
+    cache[std::string(subject)] = entry;
+    return entry;
+  }
 
   // REQUIRES: db_mutex held.
   Result<std::vector<ConsentRecord>> load(std::string_view subject) const {
@@ -382,8 +538,8 @@ struct CUSTOS_NO_EXPORT ConsentStore::Impl {
 };
 
 Result<std::unique_ptr<ConsentStore::Impl>> ConsentStore::Impl::connect(
-    const std::string& path, const ConsentOptions& options, bool writable, const Schema& expected,
-    int* rc) {
+    const std::string& path, const ConsentOptions& options, bool writable,
+    const ExpectedSchemas& expected, int* rc) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->options = options;
@@ -442,10 +598,28 @@ Result<std::unique_ptr<ConsentStore::Impl>> ConsentStore::Impl::connect(
   if (const std::string why = check_header(header, expected); !why.empty()) {
     return Status(StatusCode::kCorruption, path + ": " + why);
   }
-  if (sqlite3_prepare_v3(impl->db, kLoadSql, -1, SQLITE_PREPARE_PERSISTENT, &impl->load_stmt,
-                         nullptr) != SQLITE_OK ||
-      (writable && sqlite3_prepare_v3(impl->db, kInsertSql, -1, SQLITE_PREPARE_PERSISTENT,
-                                      &impl->insert_stmt, nullptr) != SQLITE_OK)) {
+  if (writable && header.user_version == 1) {
+    std::string failure;
+    *rc = upgrade(impl->db, expected, &failure);
+    if (*rc != SQLITE_OK) {
+      return Status(StatusCode::kIoError,
+                    path + ": cannot upgrade consent store to version 2: " + failure);
+    }
+    *rc = read_header(impl->db, &header);
+    if (*rc != SQLITE_OK) return sqlite_error("cannot read consent store");
+    if (const std::string why = check_header(header, expected); !why.empty()) {
+      return Status(StatusCode::kCorruption, path + ": " + why);
+    }
+  }
+  const auto prepare = [&](const char* sql, sqlite3_stmt** stmt) {
+    return sqlite3_prepare_v3(impl->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) ==
+           SQLITE_OK;
+  };
+  const bool signals = header.user_version >= 2;
+  if (!prepare(kLoadSql, &impl->load_stmt) ||
+      (signals && !prepare(kLoadSignalsSql, &impl->load_signals_stmt)) ||
+      (writable && !prepare(kInsertSql, &impl->insert_stmt)) ||
+      (writable && signals && !prepare(kInsertSignalSql, &impl->insert_signal_stmt))) {
     *rc = sqlite3_errcode(impl->db);
     return sqlite_error("cannot prepare consent store statements");
   }
@@ -458,8 +632,12 @@ ConsentStore::~ConsentStore() = default;
 
 Result<std::unique_ptr<ConsentStore>> ConsentStore::open(const std::string& path,
                                                          ConsentOptions options) {
-  const auto expected = expected_schema();
-  if (!expected.ok()) return expected.status();
+  auto v1 = expected_schema(1);
+  if (!v1.ok()) return v1.status();
+  auto v2 = expected_schema(2);
+  if (!v2.ok()) return v2.status();
+  const ExpectedSchemas schemas{std::move(*v1), std::move(*v2)};
+  const ExpectedSchemas* expected = &schemas;
   int rc = SQLITE_OK;
   auto impl = Impl::connect(path, options, !options.read_only, *expected, &rc);
   if (impl.ok()) {
@@ -540,13 +718,73 @@ Status ConsentStore::append(std::string_view subject, const ConsentRecord& recor
   if (sqlite3_step(s) != SQLITE_DONE) return impl_->error("cannot append consent record");
   // Keep the cache coherent: replace this subject's snapshot, if cached.
   std::unique_lock<std::shared_mutex> cache_lock(impl_->cache_mutex);
-  const auto it = impl_->cache.find(std::string(subject));
+  const auto it = impl_->cache.find(subject);
   if (it != impl_->cache.end()) {
-    auto updated = std::make_shared<std::vector<ConsentRecord>>(*it->second);
+    auto updated = std::make_shared<std::vector<ConsentRecord>>(*it->second.records);
     updated->push_back(record);
-    it->second = std::move(updated);
+    it->second.records = std::move(updated);
   }
   return Status();
+}
+
+Status ConsentStore::append_signal(std::string_view subject, const ConsentSignal& signal) {
+  constexpr std::size_t kMax = limits::kMaxConsentFieldBytes;
+  if (subject.empty() || subject.size() > kMax) {
+    return Status(StatusCode::kInvalidArgument,
+                  "a consent signal needs a subject (1 to " + std::to_string(kMax) + " bytes)");
+  }
+  if (signal.kind == SignalKind::kTcf &&
+      (signal.tc_string.empty() || signal.tc_string.size() > limits::kMaxTcStringBytes)) {
+    return Status(StatusCode::kInvalidArgument, "a TC string signal needs a TC string (1 to " +
+                                                    std::to_string(limits::kMaxTcStringBytes) +
+                                                    " bytes)");
+  }
+  if (signal.source.size() > kMax) {
+    return Status(StatusCode::kInvalidArgument,
+                  "a consent signal's source is longer than " + std::to_string(kMax) + " bytes");
+  }
+  if (!impl_->insert_signal_stmt) {
+    return Status(StatusCode::kInvalidArgument,
+                  impl_->path + ": " + impl_->read_only_reason + "; nothing was recorded");
+  }
+  // Decoded before the lock, so the cache update below costs no decoding.
+  SignalHistory::Entry entry = decoded(signal);
+  std::lock_guard<std::mutex> db_lock(impl_->db_mutex);
+  sqlite3_stmt* s = impl_->insert_signal_stmt;
+  const ResetOnExit reset{s};
+  const bool tcf = signal.kind == SignalKind::kTcf;
+  sqlite3_bind_text(s, 1, subject.data(), static_cast<int>(subject.size()), SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, tcf ? "tcf" : "gpc", -1, SQLITE_STATIC);
+  if (tcf) {
+    sqlite3_bind_text(s, 3, signal.tc_string.data(), static_cast<int>(signal.tc_string.size()),
+                      SQLITE_STATIC);
+  } else {
+    sqlite3_bind_text(s, 3, signal.gpc ? "on" : "off", -1, SQLITE_STATIC);
+  }
+  sqlite3_bind_int64(s, 4, signal.at);
+  sqlite3_bind_text(s, 5, signal.source.data(), static_cast<int>(signal.source.size()),
+                    SQLITE_STATIC);
+  if (sqlite3_step(s) != SQLITE_DONE) return impl_->error("cannot append consent signal");
+  std::unique_lock<std::shared_mutex> cache_lock(impl_->cache_mutex);
+  const auto it = impl_->cache.find(subject);
+  if (it != impl_->cache.end()) {
+    auto updated = std::make_shared<SignalHistory>(*it->second.signals);
+    updated->entries.push_back(std::move(entry));
+    it->second.signals = std::move(updated);
+  }
+  return Status();
+}
+
+Status ConsentStore::signal_tcf(std::string_view subject, std::string_view tc_string, Timestamp at,
+                                std::string_view source) {
+  return append_signal(subject, ConsentSignal{SignalKind::kTcf, std::string(tc_string), false, at,
+                                              std::string(source)});
+}
+
+Status ConsentStore::signal_gpc(std::string_view subject, bool on, Timestamp at,
+                                std::string_view source) {
+  return append_signal(subject,
+                       ConsentSignal{SignalKind::kGpc, std::string(), on, at, std::string(source)});
 }
 
 Status ConsentStore::grant(std::string_view subject, std::string_view purpose, Timestamp at,
@@ -577,18 +815,27 @@ Result<std::shared_ptr<const std::vector<ConsentRecord>>> ConsentStore::records(
   {
     std::shared_lock<std::shared_mutex> lock(impl_->cache_mutex);
     const auto it = impl_->cache.find(subject);
-    if (it != impl_->cache.end()) return it->second;
+    if (it != impl_->cache.end()) return it->second.records;
   }
+  auto entry = impl_->cached(subject);
+  if (!entry.ok()) return entry.status();
+  return std::move(entry->records);
+}
+
+Result<std::vector<ConsentSignal>> ConsentStore::signal_history(std::string_view subject) const {
   std::lock_guard<std::mutex> db_lock(impl_->db_mutex);
-  auto loaded = impl_->load(subject);
-  if (!loaded.ok()) return loaded.status();
-  auto snapshot = loaded->empty()
-                      ? impl_->no_records
-                      : std::make_shared<const std::vector<ConsentRecord>>(std::move(*loaded));
-  std::unique_lock<std::shared_mutex> lock(impl_->cache_mutex);
-  if (impl_->cache.size() >= impl_->options.cache_subjects) impl_->cache.clear();
-  impl_->cache[std::string(subject)] = snapshot;
-  return std::shared_ptr<const std::vector<ConsentRecord>>(snapshot);
+  return impl_->load_signals(subject);
+}
+
+Result<std::shared_ptr<const SignalHistory>> ConsentStore::signals(std::string_view subject) const {
+  {
+    std::shared_lock<std::shared_mutex> lock(impl_->cache_mutex);
+    const auto it = impl_->cache.find(subject);
+    if (it != impl_->cache.end()) return it->second.signals;
+  }
+  auto entry = impl_->cached(subject);
+  if (!entry.ok()) return entry.status();
+  return std::move(entry->signals);
 }
 
 void ConsentStore::refresh() {

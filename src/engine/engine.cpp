@@ -14,6 +14,7 @@
 #include "engine/evaluator.hpp"
 #include "engine/resolution.hpp"
 #include "engine/row_decider.hpp"
+#include "engine/signals.hpp"
 #include "engine/transform.hpp"
 
 namespace custos {
@@ -103,6 +104,7 @@ void resolve(const CompiledPolicy& policy, const Request& r, Resolution& out) {
   for (const auto& c : r.categories) out.categories.push_back(policy.category_table.find(c));
   out.consent_in_request = r.subject && r.subject->consent;
   if (out.consent_in_request) resolve_consent(policy, *r.subject->consent, out.consent);
+  out.signals_in_request = r.subject && r.subject->signals;
 }
 
 namespace {
@@ -166,6 +168,10 @@ struct DecisionInput {
   bool has_subject = false;
   bool consent_in_request = false;
   const std::vector<ResolvedConsent>* consent = nullptr;
+  bool signals_in_request = false;
+  // The request's signals, decoded when it was prepared; null: decode them
+  // from `original` when the purpose needs them.
+  const DecodedSignals* signals = nullptr;
   const Request* original = nullptr;  // cold: unknown category names, the subject id
 };
 
@@ -179,6 +185,7 @@ DecisionInput input_of(const Resolution& r, const Request& original) {
   in.has_subject = r.has_subject;
   in.consent_in_request = r.consent_in_request;
   in.consent = &r.consent;
+  in.signals_in_request = r.signals_in_request;
   in.original = &original;
   return in;
 }
@@ -190,7 +197,8 @@ struct PreparedHot {
   static constexpr std::size_t kCategories = 8, kRoleWords = 2, kSlots = 4;
   const Policy* policy;
   bool fits;  // false: the request is too big for the inline arrays; use the Impl
-  bool malformed, unknown_role, has_subject, consent_in_request, has_time, has_collected;
+  bool malformed, unknown_role, has_subject, consent_in_request, signals_in_request, has_time,
+      has_collected;
   std::uint8_t action;
   std::int32_t purpose;
   std::uint32_t category_count;
@@ -350,13 +358,18 @@ Timestamp Engine::Impl::decide(const Policy& policy, const detail::DecisionInput
   // says it trusts that (tests, apps that keep consent elsewhere). Otherwise
   // a request dated 0001 would escape retention, and one carrying a grant
   // would consent for its subject: deny it, bad_request.
+  // Signals in a request are consent data, under the same trust.
   const bool untrusted_time = input.time && !options.trust_request_time;
-  const bool untrusted_consent = input.consent_in_request && !options.trust_request_consent;
+  const bool untrusted_consent =
+      (input.consent_in_request || input.signals_in_request) && !options.trust_request_consent;
   if (untrusted_time || untrusted_consent) rr.malformed = true;
   rr.now = input.time && !untrusted_time ? *input.time : options.clock();
   rr.consent = detail::ConsentStatus::kNone;
   rr.consent_failed = false;
   std::string consent_record;  // explanations only: the record that decided
+  bool record_decides = false;
+  rr.gpc_objected = false;
+  rr.signal_notes = nullptr;
   if (!rr.malformed && rr.purpose >= 0) {
     const auto purpose = static_cast<std::uint32_t>(rr.purpose);
     if (explain) {
@@ -366,8 +379,9 @@ Timestamp Engine::Impl::decide(const Policy& policy, const detail::DecisionInput
     if (input.consent_in_request) {
       rr.consent = detail::deciding_consent(cp, purpose, *input.consent, rr.now);
       if (explain) {
-        consent_record = detail::describe_record(
-            cp, purpose, detail::deciding_record(cp, purpose, *input.consent, rr.now), rr.now);
+        const auto* decided = detail::deciding_record(cp, purpose, *input.consent, rr.now);
+        record_decides = decided != nullptr;
+        consent_record = detail::describe_record(cp, purpose, decided, rr.now);
       }
     } else if (input.has_subject && options.consent_store) {
       auto records = options.consent_store->records(input.original->subject->id);
@@ -378,9 +392,47 @@ Timestamp Engine::Impl::decide(const Policy& policy, const detail::DecisionInput
         detail::resolve_consent(cp, **records, resolved);
         rr.consent = detail::deciding_consent(cp, purpose, resolved, rr.now);
         if (explain) {
-          consent_record = detail::describe_record(
-              cp, purpose, detail::deciding_record(cp, purpose, resolved, rr.now), rr.now);
+          const auto* decided = detail::deciding_record(cp, purpose, resolved, rr.now);
+          record_decides = decided != nullptr;
+          consent_record = detail::describe_record(cp, purpose, decided, rr.now);
         }
+      }
+    }
+    rr.consent_li = rr.consent;
+    const detail::ConsentStatus from_records = rr.consent;
+    // Signals, only for the purposes they can touch (and, when explaining,
+    // to say they do not): those of the request when it carries any, else
+    // the store's.
+    if ((explain || detail::signals_touch(cp, purpose)) && !rr.consent_failed) {
+      thread_local std::vector<std::string> notes;
+      notes.clear();
+      std::vector<std::string>* said = explain ? &notes : nullptr;
+      if (input.signals_in_request) {
+        if (input.signals) {
+          detail::apply_signals(cp, purpose, rr.now, input.signals->input(), rr, said);
+        } else {
+          detail::DecodedSignals decoded;  // once per decision, and only here
+          decoded.decode(*input.original->subject->signals);
+          detail::apply_signals(cp, purpose, rr.now, decoded.input(), rr, said);
+        }
+      } else if (input.has_subject && options.consent_store) {
+        auto history = options.consent_store->signals(input.original->subject->id);
+        if (!history.ok()) {
+          // Fail closed, as for records; explaining must not change that.
+          if (detail::signals_touch(cp, purpose)) rr.consent_failed = true;
+        } else {
+          detail::apply_signals(cp, purpose, rr.now, detail::latest_signals(**history, rr.now), rr,
+                                said);
+        }
+      } else {
+        detail::apply_signals(cp, purpose, rr.now, detail::SignalInput{}, rr, said);
+      }
+      if (said) rr.signal_notes = said;
+      // When the signals decide, not a record, their notes say how.
+      if (said && detail::signals_touch(cp, purpose) &&
+          (!record_decides || rr.consent != from_records || rr.consent_li != from_records ||
+           rr.gpc_objected)) {
+        rr.consent_record = nullptr;
       }
     }
   }
@@ -403,8 +455,11 @@ Timestamp Engine::Impl::decide(const Policy& policy, const detail::DecisionInput
           "", "",
           untrusted_time ? "bad request: it carries context.time, and this engine does not trust "
                            "request times (EngineOptions::trust_request_time)"
-                         : "bad request: it carries subject.consent, and this engine does not "
-                           "trust consent in requests (EngineOptions::trust_request_consent)"});
+          : input.consent_in_request
+              ? "bad request: it carries subject.consent, and this engine does not "
+                "trust consent in requests (EngineOptions::trust_request_consent)"
+              : "bad request: it carries subject.signals, consent data that this engine does "
+                "not trust in requests (EngineOptions::trust_request_consent)"});
     }
     const detail::Verdict v = detail::decide_item(cp, rr, category, source, scratch, memo,
                                                   explain ? &item.explanation : nullptr);
@@ -497,6 +552,7 @@ struct CUSTOS_NO_EXPORT PreparedRequest::Impl {
   std::vector<detail::RtValue> slots;
   std::string text;                    // the slots' strings
   std::vector<detail::RtValue> arena;  // list items of `slots`
+  detail::DecodedSignals signals;      // the request's signals, decoded once
 
   Impl() = default;
   Impl(const Impl&) = delete;  // slots point into this object
@@ -524,6 +580,7 @@ PreparedRequest Engine::prepare(const Request& request) const {
   p.request = request;
   const detail::CompiledPolicy& cp = detail::PolicyAccess::compiled(*p.policy);
   detail::resolve(cp, p.request, p.resolution);
+  if (p.resolution.signals_in_request) p.signals.decode(*p.request.subject->signals);
   p.arena.reserve(detail::list_items_in(p.request));
   std::size_t text_bytes = 0;
   for (const auto& slot : cp.attributes.slots) {
@@ -550,6 +607,7 @@ PreparedRequest Engine::prepare(const Request& request) const {
   hot.unknown_role = r.request.unknown_role;
   hot.has_subject = r.has_subject;
   hot.consent_in_request = r.consent_in_request;
+  hot.signals_in_request = r.signals_in_request;
   hot.has_time = r.time.has_value();
   hot.time = r.time.value_or(0);
   hot.has_collected = r.request.collected_at.has_value();
@@ -581,8 +639,9 @@ void Engine::check(const PreparedRequest& prepared, Decision& out) const {
   }
   if (!hot.fits) {
     detail::PreparedSource source{cold.slots.data()};
-    const Timestamp now =
-        impl_->decide(policy, detail::input_of(cold.resolution, cold.request), source, out, false);
+    detail::DecisionInput input = detail::input_of(cold.resolution, cold.request);
+    input.signals = &cold.signals;
+    const Timestamp now = impl_->decide(policy, input, source, out, false);
     impl_->record(cold.request, now, out);
     return;
   }
@@ -599,6 +658,8 @@ void Engine::check(const PreparedRequest& prepared, Decision& out) const {
   input.has_subject = hot.has_subject;
   input.consent_in_request = hot.consent_in_request;
   input.consent = &cold.resolution.consent;
+  input.signals_in_request = hot.signals_in_request;
+  input.signals = &cold.signals;
   input.original = &cold.request;
   detail::PreparedSource source{hot.slots};
   const Timestamp now = impl_->decide(policy, input, source, out, false);

@@ -50,8 +50,16 @@ struct ResolvedRequest {
   const std::uint64_t* held = nullptr;  // role set, policy.role_words words
   Timestamp now = 0;
   std::optional<Timestamp> collected_at;
+  // The deciding outcome for the request purpose, explicit records and
+  // consent signals combined (the stricter wins): `consent` where consent is
+  // needed (basis consent, special categories), `consent_li` for the
+  // objection check of basis legitimate_interest. Equal without signals.
   ConsentStatus consent = ConsentStatus::kNone;
+  ConsentStatus consent_li = ConsentStatus::kNone;
   bool consent_failed = false;  // the consent store could not be read
+  bool gpc_objected = false;    // GPC is on and the purpose is marked `gpc`
+  // explain() only: what the signals said, for the consent findings.
+  const std::vector<std::string>* signal_notes = nullptr;
   // Explanations only: which record decided the consent status.
   const std::string* consent_record = nullptr;
 };

@@ -126,33 +126,44 @@ Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request
     note(explanation, policy, leaf, policy.rule_ids[static_cast<std::size_t>(best)],
          "allow rule: grants it as " + policy.transforms[best_transform].to_string());
 
-  // Consent, objection and special categories.
+  // Consent, objection and special categories; GPC objects to purposes
+  // marked `gpc` whatever their basis.
   const lang::Basis basis = policy.purpose_basis[purpose];
   const bool sensitive = policy.leaf_sensitive[leaf];
+  const bool consent_needed = basis == lang::Basis::kConsent || sensitive;
+  const bool li = basis == lang::Basis::kLegitimateInterest;
+  const bool gpc_marked = policy.purpose_gpc[purpose] != 0;
   const auto decided_by = [&] {
     return request.consent_failed || !request.consent_record
                ? std::string()
                : " (" + *request.consent_record + " decides)";
   };
-  if (explanation &&
-      !(basis == lang::Basis::kConsent || sensitive || basis == lang::Basis::kLegitimateInterest)) {
+  if (explanation && !(consent_needed || li || gpc_marked)) {
     note(explanation, policy, leaf, "",
          "consent: none needed (basis " + std::string(lang::basis_name(basis)) + ")");
   }
-  if (basis == lang::Basis::kConsent || sensitive || basis == lang::Basis::kLegitimateInterest) {
+  if (consent_needed || li || gpc_marked) {
     const ConsentStatus status = request.consent_failed ? ConsentStatus::kNone : request.consent;
     Reason reason = Reason::kNone;
-    if (basis == lang::Basis::kConsent || sensitive) {
-      reason = consent_reason(status);
-    } else if (status == ConsentStatus::kObjected) {
+    if (gpc_marked && request.consent_failed) {
+      reason = Reason::kConsentMissing;  // whether GPC is on cannot be read: fail closed
+    } else if (request.gpc_objected ||
+               (li && !request.consent_failed && request.consent_li == ConsentStatus::kObjected)) {
       reason = Reason::kObjected;
+    } else if (consent_needed) {
+      reason = consent_reason(status);
+    }
+    if (explanation && request.signal_notes) {
+      for (const auto& n : *request.signal_notes) note(explanation, policy, leaf, "", n);
     }
     if (reason != Reason::kNone) {
       if (explanation)
         note(explanation, policy, leaf, "",
              std::string("consent: ") + reason_code(reason) +
                  (request.consent_failed ? " (the consent store could not be read)" : "") +
-                 (sensitive ? " (special category: consent needed whatever the basis)" : "") +
+                 (sensitive && !request.gpc_objected
+                      ? " (special category: consent needed whatever the basis)"
+                      : "") +
                  decided_by());
       return Verdict{reason, -1, 0};
     }

@@ -183,7 +183,42 @@ class Decoder {
       }
       subject.consent = std::move(records);
     }
+    if (present(s, "signals") && !signals(s.at("signals"), subject)) return;
     out_.subject = std::move(subject);
+  }
+
+  // `"signals": {"tcf": "...", "gpc": true}`. An unknown key is refused: a
+  // misspelt "gcp" must not drop an opt-out in silence.
+  bool signals(const json& j, Request::Subject& subject) {
+    if (!j.is_object()) {
+      bad("subject.signals must be an object");
+      return false;
+    }
+    Request::Signals out;
+    for (const auto& [key, value] : j.items()) {
+      if (key == "tcf") {
+        if (value.is_null()) continue;
+        if (!value.is_string()) {
+          bad("subject.signals.tcf must be a TC string");
+          return false;
+        }
+        out.tcf = value.get<std::string>();
+      } else if (key == "gpc") {
+        if (value.is_null()) continue;
+        if (!value.is_boolean()) {
+          bad("subject.signals.gpc must be true or false");
+          return false;
+        }
+        out.gpc = value.get<bool>();
+      } else {
+        bad("subject.signals has an unknown key " +
+            json(key).dump(-1, ' ', false, json::error_handler_t::replace) +
+            " (it takes tcf and gpc)");
+        return false;
+      }
+    }
+    subject.signals = std::move(out);
+    return true;
   }
 
   void run(const json& root) {
@@ -315,6 +350,11 @@ std::string Request::to_json() const {
     if (subject->consent) {
       s["consent"] = nlohmann::ordered_json::array();
       for (const auto& r : *subject->consent) s["consent"].push_back(consent_json(r));
+    }
+    if (subject->signals) {
+      s["signals"] = nlohmann::ordered_json::object();
+      if (subject->signals->tcf) s["signals"]["tcf"] = *subject->signals->tcf;
+      s["signals"]["gpc"] = subject->signals->gpc;
     }
     j["subject"] = s;
   }

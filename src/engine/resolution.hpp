@@ -21,6 +21,7 @@ struct Resolution {
   std::vector<ResolvedConsent> consent;     // from the request, purposes resolved
   std::optional<Timestamp> time;            // the request's context.time
   bool consent_in_request = false;
+  bool signals_in_request = false;  // subject.signals given
   bool has_subject = false;
 };
 

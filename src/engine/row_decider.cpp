@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "custos/consent.hpp"
+#include "engine/signals.hpp"
 #include "engine/transform.hpp"
 
 namespace custos::detail {
@@ -24,10 +25,12 @@ RowDecider::RowDecider(const Engine& engine, const Request& request)
   rr_.now = request_.time && options_.trust_request_time ? *request_.time : options_.clock();
 
   // A purpose on a basis without consent checks, in a policy without special
-  // categories, never reads a subject's consent: skip the store per row.
+  // categories, that no consent signal (TC string, GPC) touches, never reads
+  // a subject's consent: skip the store per row.
   if (rr_.purpose >= 0) {
     const lang::Basis basis = cp_.purpose_basis[static_cast<std::size_t>(rr_.purpose)];
     needs_consent_ = basis == lang::Basis::kConsent || basis == lang::Basis::kLegitimateInterest ||
+                     signals_touch(cp_, static_cast<std::uint32_t>(rr_.purpose)) ||
                      std::find(cp_.leaf_sensitive.begin(), cp_.leaf_sensitive.end(), 1) !=
                          cp_.leaf_sensitive.end();
   }
@@ -108,15 +111,26 @@ void RowDecider::begin_row(std::string_view subject, std::optional<Timestamp> co
     slots_[i] = slots[i].builtin ? RtValue::string(subject_) : RtValue{};
   }
   rr_.consent = ConsentStatus::kNone;
+  rr_.consent_li = ConsentStatus::kNone;
   rr_.consent_failed = false;
+  rr_.gpc_objected = false;
   if (rr_.malformed || rr_.purpose < 0 || !options_.consent_store || !needs_consent_) return;
+  const auto purpose = static_cast<std::uint32_t>(rr_.purpose);
   auto records = options_.consent_store->records(subject_);
   if (!records.ok()) {
     rr_.consent_failed = true;  // fail closed: no consent can be shown
     return;
   }
   resolve_consent(cp_, **records, consent_);
-  rr_.consent = deciding_consent(cp_, static_cast<std::uint32_t>(rr_.purpose), consent_, rr_.now);
+  rr_.consent = deciding_consent(cp_, purpose, consent_, rr_.now);
+  rr_.consent_li = rr_.consent;
+  if (!signals_touch(cp_, purpose)) return;
+  auto history = options_.consent_store->signals(subject_);
+  if (!history.ok()) {
+    rr_.consent_failed = true;
+    return;
+  }
+  apply_signals(cp_, purpose, rr_.now, latest_signals(**history, rr_.now), rr_, nullptr);
 }
 
 void RowDecider::set_subject_attribute(std::uint32_t slot, const Value& value) {
@@ -129,12 +143,16 @@ void RowDecider::set_subject_attribute(std::uint32_t slot, const Value& value) {
 
 bool RowDecider::purpose_consent_passes() const {
   if (rr_.malformed || rr_.purpose < 0 || rr_.unknown_role) return false;
-  const ConsentStatus status = rr_.consent_failed ? ConsentStatus::kNone : rr_.consent;
-  switch (cp_.purpose_basis[static_cast<std::size_t>(rr_.purpose)]) {
+  const auto purpose = static_cast<std::size_t>(rr_.purpose);
+  if (cp_.purpose_gpc[purpose] && (rr_.consent_failed || rr_.gpc_objected)) return false;
+  if (rr_.consent_failed) {
+    return cp_.purpose_basis[purpose] != lang::Basis::kConsent;  // no consent can be shown
+  }
+  switch (cp_.purpose_basis[purpose]) {
     case lang::Basis::kConsent:
-      return status == ConsentStatus::kGranted;
+      return rr_.consent == ConsentStatus::kGranted;
     case lang::Basis::kLegitimateInterest:
-      return status != ConsentStatus::kObjected;
+      return rr_.consent_li != ConsentStatus::kObjected;
     default:
       return true;
   }

@@ -131,9 +131,28 @@ struct CategoryDecl {
   bool sensitive = false;
 };
 
+// One TCF purpose number of a `tcf` list, as written (the checker wants 1 to 11).
+struct TcfPurpose {
+  std::int64_t id = 0;
+  Span span;
+};
+
 struct PurposeDecl {
   std::vector<Name> names;
   std::optional<Name> basis;  // as written; the checker maps it to Basis
+  // `tcf 3, 4`: the TCF purposes a TC string must grant (the word's span in
+  // tcf_span; tcf_purposes empty when there is no `tcf`).
+  std::optional<Span> tcf_span;
+  std::vector<TcfPurpose> tcf_purposes;
+  std::optional<Span> gpc_span;  // `gpc`: a GPC signal objects to it
+};
+
+// `signals tcf vendor 755` or `signals tcf publisher`: whose choices in a TC
+// string decide this policy's purposes.
+struct SignalsDecl {
+  bool publisher = false;
+  std::int64_t vendor = 0;  // when !publisher, as written (the checker wants 1 to 65535)
+  Span target_span;         // the vendor number, or `publisher`
 };
 
 struct RoleDecl {
@@ -221,7 +240,7 @@ struct Assertion {
 };
 
 using StatementNode = std::variant<PolicyHeader, CategoryDecl, PurposeDecl, RoleDecl, AttributeDecl,
-                                   Rule, RetainRule, TableBinding, Assertion>;
+                                   Rule, RetainRule, TableBinding, Assertion, SignalsDecl>;
 
 struct Statement {
   Span span;  // first to last token

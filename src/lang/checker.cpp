@@ -1,6 +1,7 @@
 #include "lang/checker.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <map>
 #include <set>
 
@@ -49,6 +50,7 @@ class Checker {
     collect_declarations();
     resolve_roles();
     resolve_purpose_bases();
+    check_signals();
     for (std::size_t i = 0; i < parsed_.ast.statements.size(); ++i) {
       auto& node = parsed_.ast.statements[i].node;
       if (auto* rule = std::get_if<Rule>(&node)) check_rule(*rule, i);
@@ -61,6 +63,7 @@ class Checker {
       warn_missing_retention();
       warn_overridden_allows();
       warn_ungranted_consent_purposes();
+      warn_signals();
     }
   }
 
@@ -69,6 +72,7 @@ class Checker {
   std::vector<ResolvedRetain> take_retains() { return std::move(retains_); }
   std::vector<ResolvedTable> take_tables() { return std::move(tables_); }
   std::vector<ResolvedAssertion> take_assertions() { return std::move(assertions_); }
+  ResolvedSignals signals() const { return signals_; }
   const PolicyHeader* header() const { return header_; }
 
  private:
@@ -347,6 +351,120 @@ class Checker {
         sink_.error("E027", p.declared, "purpose " + quote(p.name) + " has no legal basis",
                     "add `basis consent` (or another basis) to it or to an ancestor");
       }
+    }
+  }
+
+  // ---- consent signals ----
+  static constexpr std::int64_t kMaxTcfPurpose = 11;
+  static constexpr std::int64_t kMaxTcfVendor = 65535;
+  // TCF purposes 3 to 6 (personalised advertising and content profiles)
+  // rest on consent only: the TCF forbids legitimate interest for them.
+  static constexpr std::uint16_t kConsentOnlyTcf = 0b111100;
+
+  static std::string tcf_list(std::uint16_t mask) {
+    std::string out;
+    for (int p = 1; p <= kMaxTcfPurpose; ++p) {
+      if ((mask >> (p - 1)) & 1) out += (out.empty() ? "" : ", ") + std::to_string(p);
+    }
+    return out;
+  }
+
+  // The `signals` line; each purpose's `tcf` and `gpc` marks, which hold for
+  // its descendants too (a mark on `marketing` binds `marketing.email`).
+  void check_signals() {
+    const auto& stmts = parsed_.ast.statements;
+    std::optional<Span> first;
+    for (const auto& stmt : stmts) {
+      const auto* d = std::get_if<SignalsDecl>(&stmt.node);
+      if (!d) continue;
+      if (first) {
+        sink_.error("E024", stmt.span, "the policy has a second `signals` line",
+                    "the first is at line " + std::to_string(file_.line_of(first->begin)));
+        continue;
+      }
+      first = stmt.span;
+      if (!d->publisher && (d->vendor < 1 || d->vendor > kMaxTcfVendor)) {
+        sink_.error("E073", d->target_span,
+                    "IAB vendor ids are 1 to 65535, not " + std::to_string(d->vendor),
+                    "write your vendor id from the IAB's Global Vendor List");
+        continue;
+      }
+      signals_ = ResolvedSignals{true, d->publisher, static_cast<int>(d->vendor)};
+    }
+    auto& ps = syms_.purposes;
+    for (const auto& stmt : stmts) {
+      const auto* d = std::get_if<PurposeDecl>(&stmt.node);
+      if (!d) continue;
+      std::uint16_t mask = 0;
+      for (const auto& t : d->tcf_purposes) {
+        if (t.id < 1 || t.id > kMaxTcfPurpose) {
+          sink_.error("E070", t.span, "there is no TCF purpose " + std::to_string(t.id),
+                      "TCF purposes are numbered 1 to 11");
+          continue;
+        }
+        const auto bit = static_cast<std::uint16_t>(1u << (t.id - 1));
+        if (mask & bit) {
+          sink_.error("E072", t.span, "TCF purpose " + std::to_string(t.id) + " is listed twice",
+                      "list each TCF purpose once");
+          continue;
+        }
+        mask |= bit;
+      }
+      for (const auto& n : d->names) {
+        const auto it = syms_.purpose_ids.find(n.text);
+        if (it == syms_.purpose_ids.end()) continue;  // past the name limits
+        ps[it->second].own_tcf |= mask;
+        ps[it->second].own_gpc = ps[it->second].own_gpc || d->gpc_span.has_value();
+      }
+    }
+    // In force: parents come before children in creation order.
+    for (auto& p : ps) {
+      const auto* parent = p.parent >= 0 ? &ps[p.parent] : nullptr;
+      p.tcf = static_cast<std::uint16_t>(p.own_tcf | (parent ? parent->tcf : 0));
+      p.gpc = p.own_gpc || (parent && parent->gpc);
+    }
+    // Legitimate interest cannot carry TCF purposes 3 to 6: where the mapping
+    // is written, and where a purpose takes that basis under a mapped parent.
+    for (const auto& stmt : stmts) {
+      const auto* d = std::get_if<PurposeDecl>(&stmt.node);
+      if (!d || d->tcf_purposes.empty()) continue;
+      const HierarchyNode* li = nullptr;
+      for (const auto& n : d->names) {
+        const auto it = syms_.purpose_ids.find(n.text);
+        if (it != syms_.purpose_ids.end() && ps[it->second].basis == Basis::kLegitimateInterest) {
+          li = &ps[it->second];
+          break;
+        }
+      }
+      if (!li) continue;
+      std::uint16_t reported = 0;
+      for (const auto& t : d->tcf_purposes) {
+        if (t.id < 1 || t.id > kMaxTcfPurpose) continue;
+        const auto bit = static_cast<std::uint16_t>(1u << (t.id - 1));
+        if (!(bit & kConsentOnlyTcf) || (reported & bit)) continue;
+        reported |= bit;
+        sink_.error("E071", t.span,
+                    "TCF purpose " + std::to_string(t.id) +
+                        " cannot rest on legitimate interest: the TCF allows only consent for "
+                        "purposes 3 to 6",
+                    "purpose " + quote(li->name) +
+                        " has basis legitimate_interest: give it basis consent, or map it to "
+                        "other TCF purposes");
+      }
+    }
+    for (const auto& p : ps) {
+      if (!p.is_explicit || p.own_basis != Basis::kLegitimateInterest || p.parent < 0) continue;
+      const HierarchyNode& parent = ps[p.parent];
+      const auto inherited = static_cast<std::uint16_t>(parent.tcf & kConsentOnlyTcf);
+      if (!inherited || parent.basis == Basis::kLegitimateInterest) continue;
+      const HierarchyNode* from = &parent;
+      while (!(from->own_tcf & inherited) && from->parent >= 0) from = &ps[from->parent];
+      sink_.error("E071", p.declared,
+                  "purpose " + quote(p.name) +
+                      " has basis legitimate_interest, but inherits TCF purpose" +
+                      (std::popcount(inherited) > 1 ? "s " : " ") + tcf_list(inherited) + " from " +
+                      quote(from->name) + ", which the TCF allows only with consent",
+                  "give it basis consent, or declare it outside " + quote(from->name));
     }
   }
 
@@ -1122,11 +1240,65 @@ class Checker {
     }
   }
 
+  // W010: sharing that a GPC opt-out cannot stop; W011: TCF mappings that
+  // no TC string can satisfy.
+  void warn_signals() {
+    const auto& ps = syms_.purposes;
+    const auto& stmts = parsed_.ast.statements;
+    if (!signals_.tcf) {
+      for (const auto& stmt : stmts) {
+        const auto* d = std::get_if<PurposeDecl>(&stmt.node);
+        if (!d || !d->tcf_span) continue;
+        sink_.warning("W011", *d->tcf_span,
+                      "purposes are mapped to TCF purposes, but the policy has no `signals tcf` "
+                      "line: no TC string can grant them",
+                      "add `signals tcf vendor N` (N: your IAB vendor id) or `signals tcf "
+                      "publisher`");
+        break;
+      }
+    }
+    if (std::any_of(ps.begin(), ps.end(), [](const HierarchyNode& p) { return p.own_gpc; })) {
+      return;
+    }
+    // A subject's opt-out of sale and sharing cannot touch disclosures the
+    // law requires or allows without a choice: rules sharing only for
+    // purposes of those bases do not count.
+    const auto chosen = [&ps](int root) {
+      std::vector<int> todo{root};
+      while (!todo.empty()) {
+        const int p = todo.back();
+        todo.pop_back();
+        const Basis b = ps[p].basis;
+        if (b == Basis::kConsent || b == Basis::kLegitimateInterest || b == Basis::kContract) {
+          return true;
+        }
+        todo.insert(todo.end(), ps[p].children.begin(), ps[p].children.end());
+      }
+      return false;
+    };
+    for (const auto& stmt : stmts) {
+      const auto* r = std::get_if<Rule>(&stmt.node);
+      if (!r || r->effect != Effect::kAllow || r->action == Action::kRead) continue;
+      bool counts = r->purposes.star;
+      for (const auto& n : r->purposes.names) {
+        counts = counts || chosen(syms_.purpose_ids.at(n.text));
+      }
+      if (!counts) continue;
+      sink_.warning("W010", r->action_span,
+                    "this rule shares data, but no purpose is marked `gpc`: a Global Privacy "
+                    "Control signal would stop no sharing",
+                    "mark the purposes of sale and sharing with `gpc`: `purpose partners.sale "
+                    "basis consent gpc`");
+      return;
+    }
+  }
+
   const SourceFile& file_;
   ParsedPolicy& parsed_;
   DiagnosticSink& sink_;
   const Schema* schema_;
   Symbols syms_;
+  ResolvedSignals signals_;
   const PolicyHeader* header_ = nullptr;
   Span header_span_;
   std::unordered_map<std::string, int> rule_id_lines_;
@@ -1237,6 +1409,7 @@ Analysis analyze(std::string name, std::string text, const Schema* schema) {
     policy->retains = checker.take_retains();
     policy->tables = checker.take_tables();
     policy->assertions = checker.take_assertions();
+    policy->signals = checker.signals();
     policy->parsed = std::move(parsed);
     policy->source = std::move(source);
     out.policy = std::move(policy);

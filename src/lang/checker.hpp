@@ -32,6 +32,13 @@ struct HierarchyNode {
   // Purpose: the basis declared on it, and the one in force (nearest ancestor).
   Basis own_basis = Basis::kNone;
   Basis basis = Basis::kNone;
+  // Purpose: the TCF purposes a TC string must grant (bit p - 1 for TCF
+  // purpose p) and the `gpc` mark, as declared on it and in force: its own
+  // and every ancestor's together.
+  std::uint16_t own_tcf = 0;
+  std::uint16_t tcf = 0;
+  bool own_gpc = false;
+  bool gpc = false;
 };
 
 struct RoleNode {
@@ -140,6 +147,13 @@ struct ResolvedTable {
   std::vector<std::pair<std::string, std::string>> attributes;
 };
 
+// The `signals tcf ...` line: whose choices in a TC string count.
+struct ResolvedSignals {
+  bool tcf = false;        // the policy has a `signals tcf` line
+  bool publisher = false;  // `signals tcf publisher`, else `vendor N`
+  int vendor = 0;          // 1 to 65535
+};
+
 struct CheckedPolicy {
   std::shared_ptr<const SourceFile> source;
   ParsedPolicy parsed;
@@ -148,7 +162,8 @@ struct CheckedPolicy {
   std::vector<ResolvedRetain> retains;        // in source order
   std::vector<ResolvedTable> tables;          // in source order
   std::vector<ResolvedAssertion> assertions;  // in source order
-  std::string name;                           // from the policy header
+  ResolvedSignals signals;
+  std::string name;  // from the policy header
   std::int64_t version = 0;
 };
 

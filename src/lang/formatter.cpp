@@ -303,6 +303,22 @@ std::vector<std::string> layout(const std::vector<Unit>& units, std::size_t inde
   return lines;
 }
 
+// `tcf 3, 4` and `gpc` after a purpose's names and basis.
+void purpose_signal_words(const PurposeDecl& d, Words& out) {
+  if (d.tcf_span) {
+    out.push_back("tcf");
+    std::vector<std::string> ids;
+    for (const auto& t : d.tcf_purposes) ids.push_back(std::to_string(t.id));
+    append_list(out, ids);
+  }
+  if (d.gpc_span) out.push_back("gpc");
+}
+
+Words signals_words(const SignalsDecl& d) {
+  if (d.publisher) return {"signals", "tcf", "publisher"};
+  return {"signals", "tcf", "vendor", std::to_string(d.vendor)};
+}
+
 std::string entry_text(const TableEntry& e) {
   switch (e.kind) {
     case EntryKind::kSubject:
@@ -419,6 +435,7 @@ class Printer {
       w = {"purpose"};
       append_list(w, names(d->names));
       if (d->basis) w.insert(w.end(), {"basis", d->basis->text});
+      purpose_signal_words(*d, w);
     } else if (const auto* d = std::get_if<RoleDecl>(&node)) {
       w = {"role"};
       append_list(w, names(d->names));
@@ -447,6 +464,8 @@ class Printer {
       w = {"table", sql_name(t->table), "public"};
     } else if (const auto* a = std::get_if<Assertion>(&node)) {
       units = assertion_units(*a);
+    } else if (const auto* d = std::get_if<SignalsDecl>(&node)) {
+      w = signals_words(*d);
     }
     if (units.empty()) units = units_of(w);
     auto lines = layout(units, 0);

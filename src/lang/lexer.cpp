@@ -11,7 +11,7 @@
 namespace custos::lang {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Tok>, 31> kKeywords = {{
+constexpr std::array<std::pair<std::string_view, Tok>, 32> kKeywords = {{
     {"policy", Tok::kPolicy},
     {"version", Tok::kVersion},
     {"category", Tok::kCategory},
@@ -43,6 +43,7 @@ constexpr std::array<std::pair<std::string_view, Tok>, 31> kKeywords = {{
     {"via", Tok::kVia},
     {"now", Tok::kNow},
     {"time", Tok::kTime},
+    {"signals", Tok::kSignals},
 }};
 
 bool is_ident_start(char c) {

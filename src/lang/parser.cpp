@@ -254,6 +254,9 @@ class Parser {
       case Tok::kRetain:
         node = parse_retain();
         break;
+      case Tok::kSignals:
+        node = parse_signals();
+        break;
       default:
         error_here("expected a statement, found " + describe(peek().kind),
                    at(Tok::kName) && text_of(peek()) == "assert"
@@ -298,6 +301,7 @@ class Parser {
       }
       d.basis = name_from(advance());
     }
+    parse_purpose_signals(d);
     return d;
   }
 
@@ -533,6 +537,74 @@ class Parser {
     r.period = Duration{d.number, d.unit, d.span};
     if (accept(Tok::kFor)) r.purposes = parse_name_list("a purpose name");
     return r;
+  }
+
+  // ---- consent signals ----
+  // `tcf`, `gpc`, `vendor` and `publisher` are plain names, special only
+  // here: a policy may still name a purpose `gpc`.
+  bool at_word(std::string_view word) const { return at(Tok::kName) && text_of(peek()) == word; }
+  std::string found() const {
+    return at(Tok::kName) ? "`" + std::string(text_of(peek())) + "`" : describe(peek().kind);
+  }
+
+  // `signals tcf vendor N` or `signals tcf publisher`.
+  SignalsDecl parse_signals() {
+    advance();
+    SignalsDecl d;
+    const char* usage =
+        "write `signals tcf vendor N` (N: your IAB vendor id) or `signals tcf publisher`";
+    if (!at_word("tcf")) error_here("expected `tcf` after `signals`, found " + found(), usage);
+    advance();
+    if (at_word("publisher")) {
+      d.publisher = true;
+      d.target_span = advance().span;
+      return d;
+    }
+    if (!at_word("vendor")) {
+      error_here("expected `vendor` or `publisher` after `signals tcf`, found " + found(), usage);
+    }
+    advance();
+    const Token& n = expect(Tok::kInteger, "(an IAB vendor id) after `vendor`");
+    d.vendor = n.number;
+    d.target_span = n.span;
+    return d;
+  }
+
+  // After a purpose's names and basis: `tcf P, ...` and then `gpc`, each
+  // optional.
+  void parse_purpose_signals(PurposeDecl& d) {
+    if (at_word("tcf")) {
+      d.tcf_span = advance().span;
+      do {
+        if (d.tcf_purposes.size() >= limits::kMaxListItems) {
+          error_at(peek().span,
+                   "list is too long (limit: " + std::to_string(limits::kMaxListItems) + " items)",
+                   {}, "E012");
+        }
+        if (!at(Tok::kInteger)) {
+          if (!d.tcf_purposes.empty() && (at(Tok::kEnd) || starts_statement(peek().kind))) {
+            error_at(out_.lexed.tokens[pos_ - 1].span, "a list cannot end with `,`",
+                     "remove the `,` or add the missing TCF purpose");
+          }
+          error_here("expected a TCF purpose number after `" +
+                         std::string(d.tcf_purposes.empty() ? "tcf" : ",") + "`, found " + found(),
+                     "TCF purposes are numbered 1 to 11: `tcf 3, 4`");
+        }
+        const Token& n = advance();
+        d.tcf_purposes.push_back(TcfPurpose{n.number, n.span});
+      } while (accept(Tok::kComma));
+    }
+    if (at_word("gpc")) d.gpc_span = advance().span;
+    if (at_word("tcf")) {
+      error_here(d.gpc_span ? "`tcf` comes before `gpc`" : "`tcf` is given twice",
+                 d.gpc_span ? "write `tcf P, ... gpc`"
+                            : "list every TCF purpose after one `tcf`: `tcf 3, 4`");
+    }
+    if (at_word("gpc")) error_here("`gpc` is given twice");
+    if (at(Tok::kBasis) && (d.tcf_span || d.gpc_span)) {
+      error_here("`basis` comes before `tcf` and `gpc`",
+                 "write `purpose NAME basis BASIS tcf P, ... gpc`");
+    }
   }
 
   // ---- tables ----
@@ -921,6 +993,7 @@ bool starts_statement(Tok kind) {
     case Tok::kAllow:
     case Tok::kDeny:
     case Tok::kRetain:
+    case Tok::kSignals:
     case Tok::kAt:
       return true;
     default:

@@ -47,6 +47,7 @@ enum class Tok : std::uint8_t {
   kVia,
   kNow,
   kTime,
+  kSignals,
   // Punctuation.
   kComma,
   kColon,

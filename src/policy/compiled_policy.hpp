@@ -114,6 +114,14 @@ struct CompiledPolicy {
   std::vector<std::string> retain_names;
   std::vector<std::string> retain_periods;
 
+  // ---- consent signals ----
+  // By purpose id, in force (its own marks and its ancestors'): the TCF
+  // purposes a TC string must grant (bit p - 1 for TCF purpose p; 0: the
+  // purpose ignores TC strings), and whether GPC objects to it.
+  std::vector<std::uint16_t> purpose_tcf;
+  std::vector<char> purpose_gpc;
+  lang::ResolvedSignals signals;  // whose choices in a TC string count
+
   CellRange cell(int action_index, std::uint32_t purpose, std::uint32_t leaf) const {
     const std::size_t i =
         (static_cast<std::size_t>(action_index) * purpose_names.size() + purpose) * leaf_count +

@@ -56,7 +56,10 @@ class PolicyCompiler {
       out_->purpose_parent.push_back(p.parent);
       out_->purpose_depth.push_back(p.depth);
       out_->purpose_basis.push_back(p.basis);
+      out_->purpose_tcf.push_back(p.tcf);
+      out_->purpose_gpc.push_back(p.gpc);
     }
+    out_->signals = checked_.signals;
   }
 
   void roles() {

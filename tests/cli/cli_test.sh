@@ -557,5 +557,95 @@ expect bundle-bad-policy 1 "$custos" bundle create "$work/bad-policy.custos" --k
 contains bundle-bad-policy "error[E022]" "$err"
 expect bundle-usage 2 "$custos" bundle sign "$crm"
 
+# consent signal: TC strings and GPC in a store, then decisions from them.
+sigpol=$src/tests/engine/policies/signals.custos
+tc_grant=$(python3 "$src/tests/engine/make_tc_string.py" '{"updated": "2026-01-10", "purposes": [1, 3, 4], "vendors": [755]}')
+sstore=$work/signals.db
+cat >"$work/offers.json" <<'JSON'
+{"actor": {"roles": ["marketer"]}, "action": "read", "purpose": "marketing.offers",
+ "subject": {"id": "m-1"}, "categories": ["loyalty.tier"], "collected_at": "2026-05-01T00:00:00Z",
+ "context": {"time": "2026-06-01T00:00:00Z"}}
+JSON
+cat >"$work/sale.json" <<'JSON'
+{"actor": {"roles": ["partner_gateway"]}, "action": "share", "purpose": "partners.sale",
+ "subject": {"id": "m-1"}, "categories": ["loyalty.tier"], "collected_at": "2026-05-01T00:00:00Z",
+ "context": {"time": "2026-06-01T00:00:00Z"}}
+JSON
+expect consent-grant-other 0 "$custos" consent grant --store "$sstore" --subject m-0 --purpose marketing
+expect signal-store-none 0 "$custos" eval "$sigpol" "$work/offers.json" --consent-store "$sstore"
+contains signal-store-none '"reason":"consent_missing"' "$out"
+expect consent-signal-tcf 0 "$custos" consent signal --store "$sstore" --subject m-1 --tcf "$tc_grant" --at 2026-01-10T08:00:00Z --source web-banner
+equals consent-signal-tcf-out "$out" "$sstore: m-1 signal tcf at 2026-01-10T08:00:00Z"
+equals consent-signal-tcf-quiet "$err" ""
+expect signal-store-grants 0 "$custos" eval "$sigpol" "$work/offers.json" --consent-store "$sstore" --explain
+contains signal-store-grants '"allowed":true' "$out"
+contains signal-store-explained 'signals: TC string for vendor 755, last updated 2026-01-10T00:00:00Z: consent for TCF purposes 1, 3, 4: granted' "$out"
+expect consent-signal-garbage 0 "$custos" consent signal --store "$sstore" --subject m-1 --tcf 'not-a-TC-string!' --at 2026-02-01T00:00:00Z
+contains consent-signal-garbage "custos consent: warning: the TC string does not decode (bad character '!' at position 16 of the TC string" "$err"
+contains consent-signal-garbage "stored, it grants nothing" "$err"
+expect signal-store-latest 0 "$custos" eval "$sigpol" "$work/offers.json" --consent-store "$sstore"
+contains signal-store-latest '"reason":"consent_missing"' "$out"
+expect consent-signal-unusable 0 "$custos" consent signal --store "$sstore" --subject m-1 --tcf "$tc_model"
+contains consent-signal-unusable "custos consent: warning: the TC string is not usable (not service-specific" "$err"
+expect consent-grant-partners 0 "$custos" consent grant --store "$sstore" --subject m-1 --purpose partners --at 2026-01-01T00:00:00Z
+expect signal-store-share 0 "$custos" eval "$sigpol" "$work/sale.json" --consent-store "$sstore"
+contains signal-store-share '"allowed":true' "$out"
+expect consent-signal-gpc 0 "$custos" consent signal --store "$sstore" --subject m-1 --gpc on --at 2026-03-01T00:00:00Z --source Sec-GPC
+equals consent-signal-gpc-out "$out" "$sstore: m-1 signal gpc on at 2026-03-01T00:00:00Z"
+expect signal-store-gpc 0 "$custos" eval "$sigpol" "$work/sale.json" --consent-store "$sstore"
+contains signal-store-gpc '"reason":"objected"' "$out"
+expect consent-signal-gpc-off 0 "$custos" consent signal --store "$sstore" --subject m-1 --gpc off --at 2026-04-01T00:00:00Z
+expect signal-store-gpc-off 0 "$custos" eval "$sigpol" "$work/sale.json" --consent-store "$sstore"
+contains signal-store-gpc-off '"allowed":true' "$out"
+expect consent-show-signals 0 "$custos" consent show --store "$sstore" --subject m-1
+equals consent-show-kinds "$(field "$out" '[("tcf" if "tcf" in x else x["gpc"]) for x in j["signals"]]')" '["tcf", "tcf", "tcf", true, false]'
+equals consent-show-first "$(field "$out" '[j["signals"][0][k] for k in ("tcf", "at", "source")]')" "[\"$tc_grant\", \"2026-01-10T08:00:00Z\", \"web-banner\"]"
+equals consent-show-second "$(field "$out" 'j["signals"][1]')" '{"tcf": "not-a-TC-string!", "at": "2026-02-01T00:00:00Z", "source": ""}'
+equals consent-show-records "$(field "$out" 'len(j["records"])')" '1'
+expect consent-signal-usage 2 "$custos" consent signal --store "$sstore" --subject m-1
+contains consent-signal-usage "usage: custos consent signal --store FILE --subject ID (--tcf STRING | --gpc on|off)" "$err"
+expect consent-signal-both 2 "$custos" consent signal --store "$sstore" --subject m-1 --tcf "$tc_grant" --gpc on
+expect consent-signal-gpc-bad 2 "$custos" consent signal --store "$sstore" --subject m-1 --gpc yes
+contains consent-signal-gpc-bad "--gpc is on or off, not \`yes\`" "$err"
+expect consent-signal-empty 1 "$custos" consent signal --store "$sstore" --subject m-1 --tcf ''
+contains consent-signal-empty "a TC string signal needs a TC string (1 to 65536 bytes)" "$err"
+expect consent-signal-bad-time 1 "$custos" consent signal --store "$sstore" --subject m-1 --gpc on --at tomorrow
+# A request's own signals, as `custos eval` trusts them.
+expect signal-request 0 "$custos" eval "$sigpol" - <<JSON
+{"actor": {"roles": ["marketer"]}, "action": "read", "purpose": "marketing.offers",
+ "subject": {"id": "m-2", "signals": {"tcf": "$tc_grant", "gpc": true}}, "categories": ["loyalty.tier"],
+ "collected_at": "2026-05-01T00:00:00Z", "context": {"time": "2026-06-01T00:00:00Z"}}
+JSON
+contains signal-request '"allowed":true' "$out"
+expect signal-request-typo 1 "$custos" eval "$sigpol" - <<'JSON'
+{"actor": {"roles": ["marketer"]}, "action": "read", "purpose": "marketing.offers",
+ "subject": {"id": "m-2", "signals": {"gcp": true}}, "categories": ["loyalty.tier"]}
+JSON
+contains signal-request-typo '"reason":"bad_request"' "$out"
+
+# custos test: a case's own consent store; a bad one fails the case, saying why.
+cat >"$work/store_cases.json" <<JSON
+[{"name": "stored string", "store": {"signals": [{"tcf": "$tc_grant", "at": "2026-01-10T08:00:00Z"}]},
+  "request": $(cat "$work/offers.json"), "expect": {"loyalty.tier": "allow"}},
+ {"name": "no time", "store": {"signals": [{"tcf": "$tc_grant"}]},
+  "request": $(cat "$work/offers.json"), "expect": {"loyalty.tier": "allow"}},
+ {"name": "both kinds", "store": {"signals": [{"tcf": "x", "gpc": true, "at": "2026-01-10T08:00:00Z"}]},
+  "request": $(cat "$work/offers.json"), "expect": {"loyalty.tier": "deny"}},
+ {"name": "bad record", "store": {"consent": [{"purpose": "marketing", "state": "maybe", "at": "2026-01-10T08:00:00Z"}]},
+  "request": $(cat "$work/offers.json"), "expect": {"loyalty.tier": "deny"}},
+ {"name": "unknown key", "store": {"records": []},
+  "request": $(cat "$work/offers.json"), "expect": {"loyalty.tier": "deny"}}]
+JSON
+expect test-store 1 "$custos" test "$sigpol" "$work/store_cases.json"
+contains test-store-no-time "FAIL no time
+  store: a signal needs \`at\`, an RFC 3339 time" "$out"
+contains test-store-both "FAIL both kinds
+  store: a signal has either a \`tcf\` string or a \`gpc\` boolean" "$out"
+contains test-store-record "FAIL bad record
+  store: a consent record's state must be granted, withdrawn or objected" "$out"
+contains test-store-key "FAIL unknown key
+  \`store\` takes \`consent\` and \`signals\`, not \`records\`" "$out"
+contains test-store-summary "1 passed, 4 failed" "$out"
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

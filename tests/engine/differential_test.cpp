@@ -30,6 +30,8 @@ std::string describe(const Decision& d) {
 // How often each reason came up, to show the random requests reach every
 // outcome (a differential test that only compares bad_request proves little).
 std::map<Reason, long> outcome_counts;
+// The same, for cases whose subject has signals.
+std::map<Reason, long> signal_outcomes;
 
 // Runs `count` random cases; returns the number of disagreements (and
 // reports the first few).
@@ -60,6 +62,11 @@ int run(const std::string& path, long count, std::uint64_t seed_base) {
           if (copy.state != ConsentState::kGranted) copy.expires.reset();
           REQUIRE(store->append(c.request.subject->id, copy).ok());
         }
+        for (const auto& s : c.store_signals) {
+          // The store refuses an empty TC string; so does this copy.
+          if (s.kind == SignalKind::kTcf && s.tc_string.empty()) continue;
+          REQUIRE(store->append_signal(c.request.subject->id, s).ok());
+        }
       }
       options.consent_store = store.get();
     }
@@ -69,8 +76,16 @@ int run(const std::string& path, long count, std::uint64_t seed_base) {
       if (r.state != ConsentState::kGranted) r.expires.reset();
       store_copy.push_back(r);
     }
+    std::vector<ConsentSignal> signals_copy;
+    for (const auto& s : c.store_signals) {
+      if (s.kind != SignalKind::kTcf || !s.tc_string.empty()) signals_copy.push_back(s);
+    }
     const Decision expected = custos::test::reference_decide(
-        *analysis.policy, c.request, c.clock_now, c.use_store ? &store_copy : nullptr);
+        *analysis.policy, c.request, c.clock_now, c.use_store ? &store_copy : nullptr,
+        c.use_store ? &signals_copy : nullptr);
+    if (c.request.subject && (c.request.subject->signals || !signals_copy.empty())) {
+      for (const auto& item : expected.items) ++signal_outcomes[item.reason];
+    }
     const Decision actual = engine.check(c.request);
     Decision prepared;
     engine.check(engine.prepare(c.request), prepared);
@@ -108,7 +123,7 @@ TEST_CASE("differential: engine and reference interpreter agree on the case-file
   const long n = std::max(1L, cases_per_example() / 10);
   std::uint64_t seed = 3'000'000;
   for (const char* name : {"conditions", "consent", "hierarchy", "language_examples", "precedence",
-                           "requests", "retention", "transforms"}) {
+                           "requests", "retention", "transforms", "signals", "signals_publisher"}) {
     INFO(name);
     CHECK(run(std::string("tests/engine/policies/") + name + ".custos", n, seed) == 0);
     seed += 1'000'000;
@@ -121,5 +136,11 @@ TEST_CASE("differential: engine and reference interpreter agree on the case-file
         Reason::kObjected, Reason::kRetentionExpired, Reason::kCollectedUnknown}) {
     INFO(reason_code(r));
     CHECK(outcome_counts[r] >= std::max(1L, n / 1000));
+  }
+  // Signals reach every consent outcome, and grant too.
+  for (Reason r :
+       {Reason::kNone, Reason::kConsentMissing, Reason::kConsentWithdrawn, Reason::kObjected}) {
+    INFO("with signals: " << reason_code(r));
+    CHECK(signal_outcomes[r] >= std::max(1L, n / 1000));
   }
 }

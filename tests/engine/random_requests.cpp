@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/time.hpp"
+#include "tc_string_writer.hpp"
 
 namespace custos::test {
 namespace {
@@ -128,6 +129,11 @@ struct Facts {
   std::vector<std::int64_t> retention_periods;
   std::vector<TimeHint> times;
   std::map<std::string, PathInfo> paths;  // attribute paths, built-ins included
+  // Consent signals: whether the policy uses any, and the TCF purposes it
+  // maps (random TC strings set these bits more often).
+  bool signals = false;
+  int vendor = 755;
+  std::vector<int> tcf_purposes;
 };
 
 std::optional<TimeHint> constant_time(const lang::Expr& e) {
@@ -271,6 +277,17 @@ void walk(Facts& f, const lang::Expr& e) {
 Facts study(const lang::CheckedPolicy& policy) {
   Facts f;
   const auto& syms = policy.symbols;
+  f.signals = policy.signals.tcf;
+  if (policy.signals.tcf && !policy.signals.publisher) f.vendor = policy.signals.vendor;
+  for (const auto& p : syms.purposes) {
+    f.signals = f.signals || p.own_gpc || p.own_tcf != 0;
+    for (int t = 1; t <= 11; ++t) {
+      if (((p.own_tcf >> (t - 1)) & 1) &&
+          std::find(f.tcf_purposes.begin(), f.tcf_purposes.end(), t) == f.tcf_purposes.end()) {
+        f.tcf_purposes.push_back(t);
+      }
+    }
+  }
   for (const auto& r : syms.roles) f.roles.push_back(r.name);
   for (const auto& c : syms.categories) {
     f.categories.push_back(c.name);
@@ -357,6 +374,8 @@ class Generator {
       r.malformed = "generated: malformed request";
       if (rng_.chance(20)) r.categories.clear();
     }
+    // Last, so that policies without signals get the cases they always got.
+    if (f_.signals) signals(c);
     return c;
   }
 
@@ -629,6 +648,100 @@ class Generator {
       out.push_back(std::move(rec));
     }
     return out;
+  }
+
+  // ---- consent signals ----
+  void signals(RandomCase& c) {
+    Request& r = c.request;
+    if (r.subject && rng_.chance(50)) {
+      Request::Signals s;
+      if (rng_.chance(75)) s.tcf = tc_string();
+      s.gpc = rng_.chance(40);
+      r.subject->signals = std::move(s);
+    }
+    const int n = static_cast<int>(rng_.range(0, 3));
+    for (int i = 0; i < n; ++i) {
+      ConsentSignal s;
+      s.kind = rng_.chance(60) ? SignalKind::kTcf : SignalKind::kGpc;
+      if (s.kind == SignalKind::kTcf) s.tc_string = tc_string();
+      s.gpc = s.kind == SignalKind::kGpc && rng_.chance(60);
+      s.at = rng_.chance(80) ? rng_.pick(points_) : time_value({});
+      c.store_signals.push_back(std::move(s));
+    }
+  }
+
+  // Sets `ids` from 1..n: all of `likely` at `percent`, the rest at 30%.
+  std::vector<int> some_ids(int n, const std::vector<int>& likely, int percent) {
+    std::vector<int> out;
+    for (int i = 1; i <= n; ++i) {
+      const bool wanted = std::find(likely.begin(), likely.end(), i) != likely.end();
+      if (rng_.chance(wanted ? percent : 30)) out.push_back(i);
+    }
+    return out;
+  }
+
+  // A TC string: mostly well-formed, granting or nearly so; sometimes old,
+  // from the future, unusable, or not a TC string at all.
+  std::string tc_string() {
+    const std::uint64_t kind = rng_.below(100);
+    if (kind < 3) return "";
+    if (kind < 6) return "not a TC string";
+    TcSpec spec;
+    const bool all = rng_.chance(40);
+    const int keep = all ? 100 : 80;
+    spec.purposes = some_ids(11, f_.tcf_purposes, keep);
+    spec.li_purposes = some_ids(11, f_.tcf_purposes, keep);
+    const std::vector<int> others{1, 10, f_.vendor + 1};
+    for (auto* set : {&spec.vendors, &spec.li_vendors}) {
+      if (rng_.chance(all ? 100 : 85)) set->push_back(f_.vendor);
+      if (rng_.chance(30)) set->push_back(rng_.pick(others));
+    }
+    if (rng_.chance(20)) {
+      const int m = static_cast<int>(rng_.range(1, 2));
+      for (int i = 0; i < m; ++i) {
+        TcSpec::Restriction x;
+        x.purpose = f_.tcf_purposes.empty() || rng_.chance(30) ? static_cast<int>(rng_.range(1, 11))
+                                                               : rng_.pick(f_.tcf_purposes);
+        x.type = static_cast<int>(rng_.below(4));
+        x.vendors = {rng_.chance(70) ? f_.vendor : rng_.pick(others)};
+        spec.restrictions.push_back(x);
+      }
+    }
+    if (rng_.chance(70)) {
+      TcSpec::Publisher p;
+      p.purposes = some_ids(11, f_.tcf_purposes, keep);
+      p.li_purposes = some_ids(11, f_.tcf_purposes, keep);
+      spec.publisher = p;
+    }
+    // Last updated: mostly within 13 months, sometimes past them or after
+    // now, sometimes at the boundary to the second. Days are whole in TCF
+    // 2.2 strings, not always in older ones.
+    const std::int64_t limit = 390 * kDay;
+    std::int64_t age;
+    switch (rng_.below(6)) {
+      case 0:
+        age = limit + rng_.pick(std::vector<std::int64_t>{-1, 0, 1});
+        break;
+      case 1:
+        age = rng_.range(391, 800) * kDay;
+        break;
+      case 2:
+        age = -rng_.range(0, 40) * kDay - rng_.range(1, kDay - 1);
+        break;
+      default:
+        age = rng_.range(0, 389) * kDay + rng_.range(0, kDay - 1);
+    }
+    spec.updated = std::max<std::int64_t>(0, now_ - age);
+    spec.created = spec.updated;
+    if (rng_.chance(5)) spec.service_specific = false;
+    if (rng_.chance(8)) {
+      spec.policy_version = 2;
+      // Before 2023-10-01 a policy version 2 string is still usable.
+      spec.created = rng_.chance(50) ? 1672531200 : spec.updated;
+    }
+    std::string text = encode_tc(spec);
+    if (rng_.chance(4)) text.resize(text.size() / 2);  // truncated
+    return text;
   }
 
   // ---- retention ----

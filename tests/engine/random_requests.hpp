@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "custos/consent_record.hpp"
+#include "custos/consent_signal.hpp"
 #include "custos/request.hpp"
 #include "custos/value.hpp"
 #include "lang/checker.hpp"
@@ -30,6 +31,9 @@ struct RandomCase {
   // `consent` or has no subject, where they must be ignored).
   std::vector<ConsentRecord> store_records;
   bool use_store = false;
+  // The store's signals for the subject, like store_records; generated only
+  // for policies that use signals, as are the request's own signals.
+  std::vector<ConsentSignal> store_signals;
   Timestamp clock_now = 0;  // the engine's clock for this case
 };
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/time.hpp"
+#include "custos/tc_string.hpp"
 
 namespace custos::test {
 namespace {
@@ -98,10 +99,18 @@ struct RVal {
 using Result = std::optional<RVal>;
 constexpr std::nullopt_t kError = std::nullopt;
 
+// The signals in force for the request's subject (§16).
+struct Signals {
+  bool has_tc = false;
+  std::string tc;  // the TC string's text
+  bool gpc = false;
+};
+
 struct Ctx {
   const lang::CheckedPolicy& policy;
   const Request& request;
   Timestamp now;  // §1: context.time, else the engine's clock
+  Signals signals;
 };
 
 // A scalar of a request (custos::Value) read as a runtime value of declared
@@ -535,6 +544,136 @@ Decider deciding_record(const Ctx& ctx, int purpose, const std::vector<ConsentRe
 }
 
 // ---------------------------------------------------------------------------
+// Consent signals (§16)
+// ---------------------------------------------------------------------------
+
+// One source's say, from the most permissive to the strictest (§16.5).
+enum class Say { kNothing, kGranted, kNoGrant, kWithdrawn, kObjected };
+
+Say say_of(Decider d) {
+  switch (d) {
+    case Decider::kNone:
+      return Say::kNothing;
+    case Decider::kGranted:
+      return Say::kGranted;
+    case Decider::kWithdrawn:
+      return Say::kWithdrawn;
+    case Decider::kObjected:
+      return Say::kObjected;
+  }
+  return Say::kObjected;
+}
+
+// §16.1: the request's signals when it has any, else the store's latest of
+// each kind received at or before now (the last appended among equals).
+Signals signals_in_force(const Request& request, Timestamp now,
+                         const std::vector<ConsentSignal>* store) {
+  Signals out;
+  if (!request.subject) return out;
+  if (request.subject->signals) {
+    out.has_tc = request.subject->signals->tcf.has_value();
+    if (out.has_tc) out.tc = *request.subject->signals->tcf;
+    out.gpc = request.subject->signals->gpc;
+    return out;
+  }
+  if (!store) return out;
+  const ConsentSignal* tc = nullptr;
+  const ConsentSignal* gpc = nullptr;
+  for (const auto& s : *store) {
+    if (s.at > now) continue;
+    const ConsentSignal*& last = s.kind == SignalKind::kTcf ? tc : gpc;
+    if (!last || s.at >= last->at) last = &s;
+  }
+  if (tc) {
+    out.has_tc = true;
+    out.tc = tc->tc_string;
+  }
+  out.gpc = gpc && gpc->gpc;
+  return out;
+}
+
+// §16.2: the TCF purposes of every purpose statement naming P or an
+// ancestor of P, and whether one of them says `gpc`.
+struct Marks {
+  std::vector<int> tcf;
+  bool gpc = false;
+};
+
+Marks marks_of(const Ctx& ctx, int purpose) {
+  Marks m;
+  const auto& syms = ctx.policy.symbols;
+  for (const auto& stmt : ctx.policy.parsed.ast.statements) {
+    const auto* d = std::get_if<lang::PurposeDecl>(&stmt.node);
+    if (!d) continue;
+    for (const auto& n : d->names) {
+      const auto it = syms.purpose_ids.find(n.text);
+      if (it == syms.purpose_ids.end() || !covers(syms.purposes, it->second, purpose)) continue;
+      for (const auto& t : d->tcf_purposes) {
+        if (std::find(m.tcf.begin(), m.tcf.end(), t.id) == m.tcf.end()) {
+          m.tcf.push_back(static_cast<int>(t.id));
+        }
+      }
+      m.gpc = m.gpc || d->gpc_span.has_value();
+    }
+  }
+  return m;
+}
+
+const lang::SignalsDecl* signals_line(const Ctx& ctx) {
+  for (const auto& stmt : ctx.policy.parsed.ast.statements) {
+    if (const auto* d = std::get_if<lang::SignalsDecl>(&stmt.node)) return d;
+  }
+  return nullptr;
+}
+
+// §16.3: does the string grant every TCF purpose in `tcf` to the party of
+// the `signals` line, by consent or by legitimate interest?
+bool tc_grants(const TcString& tc, const lang::SignalsDecl& line, const std::vector<int>& tcf,
+               bool li) {
+  if (line.publisher) {
+    if (!tc.publisher_tc) return false;
+    for (int p : tcf) {
+      const TcIdSet& bits =
+          li ? tc.publisher_tc->purposes_li_transparency : tc.publisher_tc->purposes_consent;
+      if (!bits.has(p)) return false;
+    }
+    return true;
+  }
+  const int vendor = static_cast<int>(line.vendor);
+  for (int p : tcf) {
+    if (!(li ? tc.purposes_li_transparency : tc.purposes_consent).has(p)) return false;
+    const auto& r = tc.publisher_restrictions;
+    const auto listed = [&](TcRestrictionType type) {
+      const auto ids = r.vendor_ids(r.find(p, type));
+      return std::find(ids.begin(), ids.end(), vendor) != ids.end();
+    };
+    if (listed(TcRestrictionType::kNotAllowed)) return false;
+    if (listed(li ? TcRestrictionType::kRequireConsent
+                  : TcRestrictionType::kRequireLegitimateInterest)) {
+      return false;
+    }
+  }
+  return (li ? tc.vendor_legitimate_interests : tc.vendor_consents).has(vendor);
+}
+
+// §16.3-16.4: what the TC string says of P, for consent and for legitimate
+// interest.
+std::pair<Say, Say> tc_says(const Ctx& ctx, const Marks& marks) {
+  if (!ctx.signals.has_tc || marks.tcf.empty()) return {Say::kNothing, Say::kNothing};
+  const lang::SignalsDecl* line = signals_line(ctx);
+  const auto tc = decode_tc_string(ctx.signals.tc);
+  if (!line || !tc.ok() || !tc->usable) return {Say::kNoGrant, Say::kObjected};
+  const std::int64_t updated = tc->last_updated / 10;
+  if (updated > ctx.now) return {Say::kNothing, Say::kNothing};  // not in force yet
+  const bool expired = ctx.now - updated > 13 * 30 * std::int64_t{86400};
+  const bool consent = tc_grants(*tc, *line, marks.tcf, false);
+  const bool li = tc_grants(*tc, *line, marks.tcf, true);
+  return {consent && !expired ? Say::kGranted : Say::kNoGrant, !li       ? Say::kObjected
+                                                               : expired ? Say::kNothing
+                                                                         : Say::kGranted};
+}
+
+// ---------------------------------------------------------------------------
 // One leaf (§5-§8, §10, §11)
 // ---------------------------------------------------------------------------
 
@@ -592,24 +731,33 @@ LeafResult decide_leaf(const Ctx& ctx, int leaf, int purpose, const std::vector<
   }
   if (!granting) return deny(Reason::kNoMatchingAllow);
 
-  // §10: consent for the request purpose.
+  // §10 and §16: consent for the request purpose, explicit records and
+  // signals together, the strictest say winning.
   const auto& syms = ctx.policy.symbols;
   const lang::Basis basis = syms.purposes[static_cast<std::size_t>(purpose)].basis;
   const bool sensitive = syms.categories[static_cast<std::size_t>(leaf)].sensitive;
-  const Decider decider = deciding_record(ctx, purpose, records);
+  const Say explicit_say = say_of(deciding_record(ctx, purpose, records));
+  const Marks marks = marks_of(ctx, purpose);
+  const auto [tc_consent, tc_li] = tc_says(ctx, marks);
+  const bool gpc = marks.gpc && ctx.signals.gpc;
+  const Say consent = std::max({explicit_say, tc_consent, gpc ? Say::kObjected : Say::kNothing});
+  const Say li = std::max({explicit_say, tc_li, gpc ? Say::kObjected : Say::kNothing});
+  if (gpc) return deny(Reason::kObjected);  // §16.6: whatever the basis
+  if (basis == lang::Basis::kLegitimateInterest && li == Say::kObjected) {
+    return deny(Reason::kObjected);
+  }
   if (basis == lang::Basis::kConsent || sensitive) {
-    switch (decider) {
-      case Decider::kGranted:
+    switch (consent) {
+      case Say::kGranted:
         break;
-      case Decider::kWithdrawn:
+      case Say::kWithdrawn:
         return deny(Reason::kConsentWithdrawn);
-      case Decider::kObjected:
+      case Say::kObjected:
         return deny(Reason::kObjected);
-      case Decider::kNone:
+      case Say::kNothing:
+      case Say::kNoGrant:
         return deny(Reason::kConsentMissing);
     }
-  } else if (basis == lang::Basis::kLegitimateInterest) {
-    if (decider == Decider::kObjected) return deny(Reason::kObjected);
   }
 
   // §11: retention for (P, leaf). The applicable retain rules: categories
@@ -697,7 +845,8 @@ Decision::Item denied_item(const std::string& category, Reason reason) {
 }  // namespace
 
 Decision reference_decide(const lang::CheckedPolicy& policy, const Request& request,
-                          Timestamp clock_now, const std::vector<ConsentRecord>* store_records) {
+                          Timestamp clock_now, const std::vector<ConsentRecord>* store_records,
+                          const std::vector<ConsentSignal>* store_signals) {
   Decision decision;
   const auto& syms = policy.symbols;
 
@@ -714,8 +863,9 @@ Decision reference_decide(const lang::CheckedPolicy& policy, const Request& requ
     return decision;
   }
 
-  // §1: now.
-  const Ctx ctx{policy, request, request.time ? *request.time : clock_now};
+  // §1: now; §16.1: the signals in force.
+  const Timestamp now = request.time ? *request.time : clock_now;
+  const Ctx ctx{policy, request, now, signals_in_force(request, now, store_signals)};
 
   // §3: the purpose must be declared, and not an implied one without basis.
   const auto purpose_it = syms.purpose_ids.find(request.purpose);

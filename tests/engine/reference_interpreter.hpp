@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "custos/consent_record.hpp"
+#include "custos/consent_signal.hpp"
 #include "custos/decision.hpp"
 #include "custos/request.hpp"
 #include "custos/value.hpp"
@@ -20,8 +21,10 @@ namespace custos::test {
 // when the request has no context.time). `store_records` are the consent
 // store's records for the request's subject (nullptr: the engine has no
 // store); they are used only when the request has a subject without its own
-// `consent` list (SEMANTICS §10).
+// `consent` list (SEMANTICS §10). `store_signals` likewise, for a subject
+// without its own `signals` (§16).
 Decision reference_decide(const lang::CheckedPolicy& policy, const Request& request,
-                          Timestamp clock_now, const std::vector<ConsentRecord>* store_records);
+                          Timestamp clock_now, const std::vector<ConsentRecord>* store_records,
+                          const std::vector<ConsentSignal>* store_signals = nullptr);
 
 }  // namespace custos::test

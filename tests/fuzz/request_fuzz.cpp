@@ -15,8 +15,10 @@ const char* kPolicy = R"(policy "fuzz" version 1
 category contact.email, contact.phone
 category health.allergies sensitive
 purpose service.support basis contract
-purpose marketing basis consent
-purpose analytics basis legitimate_interest
+purpose marketing basis consent tcf 1, 3, 4
+purpose marketing.partners gpc
+purpose analytics basis legitimate_interest tcf 7
+signals tcf vendor 755
 role agent, marketer
 role supervisor : agent
 allow agent to read contact for service.support when context.channel == "web" or actor.level >= 2
@@ -46,6 +48,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const custos::Request request = custos::Request::from_json(text);
   const custos::Decision decision = engine().check(request);
   (void)decision.to_json(true);
+  // Signals take the explaining path too (TC strings decoded, reasons said).
+  if (request.subject && request.subject->signals) {
+    const custos::Decision explained = engine().explain(request);
+    if (explained.allowed != decision.allowed) {
+      std::fprintf(stderr, "explain() and check() disagree\n");
+      std::abort();
+    }
+  }
   if (!request.malformed.empty() && decision.allowed) {
     std::fprintf(stderr, "a malformed request was allowed: %s\n", request.malformed.c_str());
     std::abort();

@@ -309,6 +309,12 @@ TEST_CASE("assertions: each kind catches a seeded violation with its counterexam
                          "allow * to share contact.phone for support when subject.id == \"x\"\n" +
                          "assert never * to share * for *\n") ==
           std::vector<std::string>{
+              "t.custos:16:12: warning[W010]: this rule shares data, but no purpose is marked "
+              "`gpc`: a Global Privacy Control signal would stop no sharing\n"
+              " 16 | allow * to share contact.phone for support when subject.id == \"x\"\n"
+              "    |            ^~~~~\n"
+              " = hint: mark the purposes of sale and sharing with `gpc`: `purpose partners.sale "
+              "basis consent gpc`\n",
               "t.custos:17:1: error[E060]: assertion fails: role `agent` can share "
               "`contact.phone` for `support`\n"
               " 17 | assert never * to share * for *\n"
