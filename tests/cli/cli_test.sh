@@ -532,6 +532,11 @@ contains purge-bad-now "--now: not an RFC 3339 time" "$err"
 expect purge-missing-db 1 "$custos" purge "$crm" "$work/none.db" --now 2033-06-01T00:00:00Z
 contains purge-missing-db "cannot open $work/none.db" "$err"
 if [ -e "$work/none.db" ]; then echo "FAIL purge-missing-db: created the file"; failures=$((failures + 1)); fi
+garbage_sum=$(sha256sum "$work/garbage.db" | cut -c1-64)
+expect purge-garbage-db 1 "$custos" purge "$crm" "$work/garbage.db"
+contains purge-garbage-db "not a database" "$err"
+expect purge-garbage-db-dry 1 "$custos" purge "$crm" "$work/garbage.db" --dry-run
+contains purge-garbage-unchanged "$garbage_sum" "$(sha256sum "$work/garbage.db" | cut -c1-64)"
 # Invoices are kept 10 years: as of 2033-06-01 those of before 2023-06-04 go,
 # their lines first; Customer and Employee have no purge age.
 purge_lines='Customer: nothing to purge (no classified column has a purge age)
