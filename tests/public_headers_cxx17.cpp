@@ -9,6 +9,7 @@
 #include "custos/engine.hpp"
 #include "custos/limits.hpp"
 #include "custos/policy.hpp"
+#include "custos/purge.hpp"
 #include "custos/request.hpp"
 #include "custos/status.hpp"
 #include "custos/tc_string.hpp"

@@ -108,6 +108,30 @@ const std::vector<Command>& commands() {
        "Exit: 0 success (rows or none); 1 bad input or an SQL error; 2 usage; 3 the\n"
        "policy refuses the statement (the reason is on stderr).\n",
        run_query},
+      {"purge", "delete or clear data past its retention",
+       "usage: custos purge POLICY DB [--dry-run] [--now TIME] [--audit FILE [--audit-key "
+       "FILE]]\n\n"
+       "Purges the SQLite file DB by the policy's retention rules and table bindings.\n"
+       "Each classified column has a purge age: the longest retention period its\n"
+       "category gets for any purpose that can be requested (none: no limit). A cell\n"
+       "older than its column's purge age has expired. A row whose classified columns\n"
+       "have all expired is deleted; the expired cells of the other rows are set to\n"
+       "NULL. Rows of unknown collection time are never touched. Tables that reach\n"
+       "another `via` a reference are purged first, and a row they still reach is\n"
+       "kept. Each table is one transaction. Prints one line per bound table (rows\n"
+       "deleted, cells cleared per column, rows kept and why) and a total.\n\n"
+       "  --dry-run     decide and print the same summary, change nothing (the file is\n"
+       "                opened read-only)\n"
+       "  --now TIME    purge as of this time (RFC 3339; default: now, UTC)\n"
+       "  --audit FILE  append one entry per table changed or refused to this audit log\n"
+       "                (purpose custos.purge, action erase; created when missing); a\n"
+       "                failed append rolls that table back and stops the purge\n"
+       "  --audit-key FILE  chain the log with HMAC under this key file\n\n"
+       "A table in which a NOT NULL column (or a primary key column) would have to be\n"
+       "cleared is left unchanged; the column is named and the exit code is 1.\n\n"
+       "Exit: 0 on success; 1 on bad input (policy errors, a database the bindings do\n"
+       "not fit, an SQL error) or a NOT NULL refusal; 2 on usage errors.\n",
+       run_purge},
       {"consent", "record or show a subject's consent",
        "usage: custos consent grant|withdraw|object --store FILE --subject ID --purpose P\n"
        "                      [--at TIME] [--expires TIME] [--source TEXT] [--policy FILE]\n"

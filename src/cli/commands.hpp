@@ -58,5 +58,6 @@ int run_bundle(const std::vector<std::string>& args);
 int run_signal(const std::vector<std::string>& args);
 int run_matrix(const std::vector<std::string>& args);
 int run_diff(const std::vector<std::string>& args);
+int run_purge(const std::vector<std::string>& args);
 
 }  // namespace custos::cli

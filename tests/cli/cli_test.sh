@@ -647,5 +647,71 @@ contains test-store-key "FAIL unknown key
   \`store\` takes \`consent\` and \`signals\`, not \`records\`" "$out"
 contains test-store-summary "1 passed, 4 failed" "$out"
 
+# ---- custos purge: retention purge of a Chinook copy (issue 8) ----
+cp "$src/data/Chinook_Sqlite.sqlite" "$work/purge.db"
+purge_sum=$(sha256sum "$work/purge.db" | cut -c1-64)
+expect help-purge 0 "$custos" help purge
+contains help-purge "usage: custos purge POLICY DB [--dry-run] [--now TIME] [--audit FILE [--audit-key FILE]]" "$out"
+expect purge-no-db 2 "$custos" purge "$crm"
+expect purge-unknown-option 2 "$custos" purge "$crm" "$work/purge.db" --force
+expect purge-audit-key-alone 1 "$custos" purge "$crm" "$work/purge.db" --audit-key "$work/k"
+contains purge-audit-key-alone "--audit-key needs --audit FILE" "$err"
+expect purge-bad-now 1 "$custos" purge "$crm" "$work/purge.db" --now yesterday
+contains purge-bad-now "--now: not an RFC 3339 time" "$err"
+expect purge-missing-db 1 "$custos" purge "$crm" "$work/none.db" --now 2033-06-01T00:00:00Z
+contains purge-missing-db "cannot open $work/none.db" "$err"
+if [ -e "$work/none.db" ]; then echo "FAIL purge-missing-db: created the file"; failures=$((failures + 1)); fi
+garbage_sum=$(sha256sum "$work/garbage.db" | cut -c1-64)
+expect purge-garbage-db 1 "$custos" purge "$crm" "$work/garbage.db"
+contains purge-garbage-db "not a database" "$err"
+expect purge-garbage-db-dry 1 "$custos" purge "$crm" "$work/garbage.db" --dry-run
+contains purge-garbage-unchanged "$garbage_sum" "$(sha256sum "$work/garbage.db" | cut -c1-64)"
+# Invoices are kept 10 years: as of 2033-06-01 those of before 2023-06-04 go,
+# their lines first; Customer and Employee have no purge age.
+purge_lines='Customer: nothing to purge (no classified column has a purge age)
+Employee: nothing to purge (no classified column has a purge age)
+InvoiceLine: 1099 rows deleted, 0 cells cleared
+Invoice: 201 rows deleted, 0 cells cleared
+total: 1300 rows deleted, 0 cells cleared in 2 tables'
+expect purge-dry-run 0 "$custos" purge "$crm" "$work/purge.db" --dry-run --now 2033-06-01T00:00:00Z
+same_as purge-dry-run /dev/stdin "$out" <<TEXT
+dry run: purge of $work/purge.db at 2033-06-01T00:00:00Z under policy "acme-crm" version 1 (nothing was changed)
+$purge_lines
+TEXT
+contains purge-dry-run-unchanged "$purge_sum" "$(sha256sum "$work/purge.db" | cut -c1-64)"
+expect purge-run 0 "$custos" purge "$crm" "$work/purge.db" --now 2033-06-01T00:00:00Z \
+  --audit "$work/purge-audit.db"
+same_as purge-run /dev/stdin "$out" <<TEXT
+purge of $work/purge.db at 2033-06-01T00:00:00Z under policy "acme-crm" version 1
+$purge_lines
+TEXT
+# One audit entry per table changed, each naming the erased columns.
+expect purge-audit-verify 0 "$custos" audit verify "$work/purge-audit.db"
+contains purge-audit-verify ": ok: 2 entries, 0 checkpoints, head " "$out"
+expect purge-audit-export 0 "$custos" audit export "$work/purge-audit.db" --format jsonl
+contains purge-audit-export '\"purpose\":\"custos.purge\"' "$out"
+contains purge-audit-export-lines '\"sql\":\"purge InvoiceLine: 1099 rows deleted, 0 cells cleared\"' "$out"
+expect purge-again 0 "$custos" purge "$crm" "$work/purge.db" --now 2033-06-01T00:00:00Z
+contains purge-again "total: 0 rows deleted, 0 cells cleared in 0 tables" "$out"
+# A NOT NULL column that would have to be cleared: its table stays as it is,
+# the column is named, the exit code is 1, and the other tables are purged.
+printf 'policy "acc" version 1\ncategory identity.name, contact.email, behavior.visits\npurpose service basis contract\nretain identity for 1y\nretain contact for 30d\nretain behavior for 5y\ntable Account {\n  subject Id\n  collected At\n  Login : identity.name\n  Spend : behavior.visits\n}\ntable Lead {\n  subject Id\n  collected At\n  Email : contact.email\n}\n' >"$work/acc.custos"
+python3 - "$work/acc.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("""
+CREATE TABLE Account (Id INTEGER PRIMARY KEY, Login TEXT NOT NULL, Spend REAL, At TEXT);
+INSERT INTO Account VALUES (1, 'old', 1.0, '2024-01-01'), (2, 'new', 2.0, '2026-11-01');
+CREATE TABLE Lead (Id INTEGER PRIMARY KEY, Email TEXT, At TEXT);
+INSERT INTO Lead VALUES (1, 'a@x', '2026-01-01'), (2, 'b@x', '2026-11-20');
+""")
+c.commit()
+PY
+expect purge-not-null 1 "$custos" purge "$work/acc.custos" "$work/acc.db" --now 2026-11-28T12:00:00Z
+contains purge-not-null "Account: refused, left unchanged: Login is NOT NULL, 1 expired cell cannot be cleared" "$out"
+contains purge-not-null-other "Lead: 1 row deleted, 0 cells cleared" "$out"
+contains purge-not-null-total "total: 1 row deleted, 0 cells cleared in 1 table; 1 table refused" "$out"
+contains purge-not-null-err "custos purge: Account.Login is NOT NULL but expired cells of it must be cleared: table Account left unchanged" "$err"
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
