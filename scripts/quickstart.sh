@@ -11,7 +11,10 @@ case "$mode" in
   *) echo "usage: scripts/quickstart.sh demo|test" >&2; exit 2 ;;
 esac
 
-scripts/install-deps.sh make libsqlite3-dev libssl-dev nlohmann-json3-dev catch2 libbenchmark-dev
+packages=(make libsqlite3-dev libssl-dev nlohmann-json3-dev catch2 libbenchmark-dev)
+# The tests also render the customer's access report in headless Chromium.
+if [ "$mode" = test ]; then packages+=(python3 chromium); fi
+scripts/install-deps.sh "${packages[@]}"
 
 build=${CUSTOS_BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
