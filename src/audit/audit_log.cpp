@@ -194,8 +194,8 @@ Status AuditLog::Impl::write_group(std::vector<audit::PendingEntry>& group) {
     sqlite3_bind_blob(insert.stmt, 3, hash.data(), static_cast<int>(hash.size()), SQLITE_STATIC);
     if (sqlite3_step(insert.stmt) != SQLITE_DONE) return rollback("cannot write the audit log");
     sqlite3_reset(insert.stmt);
-    if (pending.subjects.size() > audit::kMaxListedSubjects) {
-      const std::string encoded = audit::encode_subject_set(pending.subjects);
+    if (!pending.encoded_set.empty()) {
+      const std::string& encoded = pending.encoded_set;
       sqlite3_bind_int64(set.stmt, 1, static_cast<sqlite3_int64>(seq));
       sqlite3_bind_blob(set.stmt, 2, encoded.data(), static_cast<int>(encoded.size()),
                         SQLITE_STATIC);

@@ -113,6 +113,7 @@ Result<AuditVerification> verify_audit_log(const std::string& path, const std::s
   crypto::Digest previous{};
   std::uint64_t expected_seq = 1;
   std::uint64_t set_entries = 0;
+  audit::EntryShape shape;
   while (sqlite3_step(entries.stmt) == SQLITE_ROW) {
     const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(entries.stmt, 0));
     if (seq != expected_seq) {
@@ -129,29 +130,20 @@ Result<AuditVerification> verify_audit_log(const std::string& path, const std::s
                                          "wrong key)"
                                        : "its hash does not match (changed, inserted or moved)");
     }
-    const json e = json::parse(text, nullptr, false);
-    if (e.is_discarded() || !well_formed(e) || e["seq"].get<std::uint64_t>() != seq ||
-        audit::canonical(e) != text) {
+    if (!audit::scan_entry(text, shape) || shape.seq != seq) {
       return bad_entry(seq, "not a well-formed entry");
     }
     // Its subjects: listed (and indexed), or a set stored beside.
-    std::vector<std::string> listed;
-    if (e["subjects"].is_array()) {
-      for (const auto& s : e["subjects"]) {
-        if (!s.is_string()) return bad_entry(seq, "not a well-formed entry");
-        listed.push_back(s.get<std::string>());
-      }
-    } else {
+    std::vector<std::string>& listed = shape.listed;
+    if (shape.subject_set) {
       ++set_entries;
       sqlite3_reset(sets.stmt);
       sqlite3_bind_int64(sets.stmt, 1, static_cast<sqlite3_int64>(seq));
       if (sqlite3_step(sets.stmt) != SQLITE_ROW)
         return bad_entry(seq, "its subject set is missing");
       const std::string data = column_text(sets.stmt, 0);
-      const auto& meta = e["subjects"];
-      if (!meta.contains("sha256") || !meta.contains("count") ||
-          meta["sha256"] != audit::hex(crypto::sha256(data)) ||
-          meta["count"] != audit::decode_subject_set(data).size()) {
+      if (shape.set_sha256 != audit::hex(crypto::sha256(data)) ||
+          shape.set_count != audit::decode_subject_set(data).size()) {
         return bad_entry(seq, "its subject set does not match the entry");
       }
     }
@@ -289,7 +281,8 @@ Result<std::vector<AuditAccess>> audit_accesses(const std::string& path, const s
   if (Status s = file.prepare(
           "SELECT e.seq, e.entry FROM audit_subject_index i JOIN audit_entries e ON e.seq = i.seq "
           "WHERE i.subject = ?1 "
-          "UNION ALL SELECT e.seq, e.entry FROM audit_subject_sets s JOIN audit_entries e ON "
+          // CROSS JOIN keeps the sets as the outer loop: never a scan of every entry.
+          "UNION ALL SELECT e.seq, e.entry FROM audit_subject_sets s CROSS JOIN audit_entries e ON "
           "e.seq = s.seq WHERE instr(CAST(s.subjects AS TEXT), ?2) > 0 "
           "ORDER BY 1",
           listed);
