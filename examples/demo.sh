@@ -37,6 +37,11 @@ echo "== 6. custos query: the same guard from the command line =="
   --role support_agent --purpose service.support --attr 'regions=["France"]' \
   "SELECT FirstName, LastName, Email, City FROM Customer"
 
+echo
 echo "== 7. consent signals: a banner's TC string gates personalised offers, GPC refuses a partner share =="
 "$custos" test examples/signals/loyalty.custos examples/signals/cases.json
 "$build/examples/custos_example_signals" examples/signals/loyalty.custos "$work/signals.db"
+
+echo
+echo "== 8. a loyalty programme: points, consented offers, a partner share, a withdrawal, the member's report (examples/loyalty) =="
+"$build/examples/custos_example_loyalty" examples/loyalty/loyalty.custos "$build/examples/chinook.db" "$work/loyalty"
