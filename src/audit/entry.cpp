@@ -243,6 +243,37 @@ class Scanner {
     return true;
   }
 
+  // An object; `member(key)` reads each member's value.
+  template <typename F>
+  bool object(F&& member) {
+    if (!eat('{')) return false;
+    if (eat('}')) return true;
+    std::string key;
+    do {
+      key.clear();
+      if (!string(&key) || !eat(':') || !member(key)) return false;
+    } while (eat(','));
+    return eat('}');
+  }
+
+  // An array; `element()` reads each element.
+  template <typename F>
+  bool array(F&& element) {
+    if (!eat('[')) return false;
+    if (eat(']')) return true;
+    do {
+      if (!element()) return false;
+    } while (eat(','));
+    return eat(']');
+  }
+
+  bool strings(std::vector<std::string>& out) {
+    return array([&] {
+      out.emplace_back();
+      return string(&out.back());
+    });
+  }
+
  private:
   std::string_view t_;
   std::size_t i_ = 0;
@@ -299,6 +330,47 @@ bool scan_entry(std::string_view text, EntryShape& out) {
     }
   }
   return s.eat('}') && s.at_end();
+}
+
+}  // namespace custos::audit
+
+namespace custos::audit {
+
+bool scan_access(std::string_view text, ScannedAccess& out) {
+  EntryShape shape;
+  if (!scan_entry(text, shape)) return false;  // members, order and types as written
+  out.subject_set = shape.subject_set;
+  Scanner s(text);
+  return s.object([&](const std::string& key) {
+    if (key == "time") return s.string(&out.time);
+    if (key == "kind") return s.string(&out.kind);
+    if (key == "actor") return s.string(&out.actor);
+    if (key == "purpose") return s.string(&out.purpose);
+    if (key == "action") return s.string(&out.action);
+    if (key == "roles") return s.strings(out.roles);
+    if (key == "rules") return s.strings(out.rules);
+    if (key == "categories") {
+      return s.array([&] {
+        ScannedAccess::Category c;
+        const bool ok = s.object([&](const std::string& k) {
+          if (k == "category") return s.string(&c.category);
+          if (k == "effect") return s.string(&c.effect);
+          if (k == "transform") return s.string(&c.transform);
+          return s.value();
+        });
+        out.categories.push_back(std::move(c));
+        return ok;
+      });
+    }
+    if (key == "policy") {
+      return s.object([&](const std::string& k) {
+        if (k == "name") return s.string(&out.policy_name);
+        if (k == "version") return s.unsigned_integer(out.policy_version);
+        return s.value();
+      });
+    }
+    return s.value();
+  });
 }
 
 }  // namespace custos::audit

@@ -48,3 +48,23 @@ struct EntryShape {
 bool scan_entry(std::string_view text, EntryShape& out);
 
 }  // namespace custos::audit
+
+namespace custos::audit {
+
+// What a report needs from a stored entry (FORMAT.md 3.2), read in one pass.
+struct ScannedAccess {
+  std::string time, kind, actor, purpose, action;
+  std::vector<std::string> roles, rules;
+  struct Category {
+    std::string category, effect, transform;
+  };
+  std::vector<Category> categories;  // every element, public columns included
+  std::string policy_name;
+  std::uint64_t policy_version = 0;
+  bool subject_set = false;
+};
+
+// Reads `text` as an entry (as scan_entry checks it) and fills `out`.
+bool scan_access(std::string_view text, ScannedAccess& out);
+
+}  // namespace custos::audit

@@ -35,30 +35,6 @@ bool read_digest(sqlite3_stmt* s, int column, crypto::Digest& out) {
   return true;
 }
 
-// The members every entry has (FORMAT.md 3.2), with their JSON types.
-bool well_formed(const json& e) {
-  static const std::map<std::string, json::value_t> kMembers = {
-      {"seq", json::value_t::number_unsigned}, {"time", json::value_t::string},
-      {"kind", json::value_t::string},         {"actor", json::value_t::string},
-      {"roles", json::value_t::array},         {"purpose", json::value_t::string},
-      {"action", json::value_t::string},       {"categories", json::value_t::array},
-      {"rules", json::value_t::array},         {"rows", json::value_t::number_unsigned},
-      {"sql", json::value_t::string},          {"fingerprint", json::value_t::string},
-      {"refused", json::value_t::boolean},     {"refusal", json::value_t::string},
-      {"policy", json::value_t::object},
-  };
-  if (!e.is_object() || e.size() != kMembers.size() + 1 || !e.contains("subjects")) return false;
-  for (const auto& [name, type] : kMembers) {
-    const auto it = e.find(name);
-    if (it == e.end()) return false;
-    if (it->type() != type && !(type == json::value_t::number_unsigned && it->is_number_integer() &&
-                                it->get<std::int64_t>() >= 0)) {
-      return false;
-    }
-  }
-  return e["subjects"].is_array() || e["subjects"].is_object();
-}
-
 std::string checkpoint_message(std::uint64_t seq, const std::string& head,
                                const std::string& time) {
   return "custos-audit-checkpoint-v1\n" + std::to_string(seq) + "\n" + head + "\n" + time + "\n";
@@ -299,12 +275,16 @@ Result<std::vector<AuditAccess>> audit_accesses(const std::string& path, const s
   while ((rc = sqlite3_step(listed.stmt)) == SQLITE_ROW) {
     const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(listed.stmt, 0));
     if (seq == last) continue;
-    const json e = json::parse(column_text(listed.stmt, 1), nullptr, false);
-    if (e.is_discarded() || !well_formed(e)) {
+    audit::ScannedAccess e;
+    const auto* bytes = static_cast<const char*>(sqlite3_column_blob(listed.stmt, 1));
+    if (!bytes ||
+        !audit::scan_access(
+            std::string_view(bytes, static_cast<std::size_t>(sqlite3_column_bytes(listed.stmt, 1))),
+            e)) {
       return Status(StatusCode::kCorruption,
                     path + ": entry " + std::to_string(seq) + " is not well formed");
     }
-    if (e["subjects"].is_object()) {
+    if (e.subject_set) {
       // instr() found the text; make sure it is a whole id of the set.
       Statement set;
       if (Status s = file.prepare("SELECT subjects FROM audit_subject_sets WHERE seq = ?1", set);
@@ -318,32 +298,28 @@ Result<std::vector<AuditAccess>> audit_accesses(const std::string& path, const s
     }
     AuditAccess a;
     a.seq = seq;
-    a.time = detail::parse_rfc3339(e["time"].get<std::string>()).value_or(0);
+    a.time = detail::parse_rfc3339(e.time).value_or(0);
     if (a.time < since) continue;
     last = seq;
-    a.kind = e["kind"].get<std::string>();
-    a.actor = e["actor"].get<std::string>();
-    for (const auto& r : e["roles"]) a.roles.push_back(r.is_string() ? r.get<std::string>() : "");
-    a.purpose = e["purpose"].get<std::string>();
-    a.action = e["action"].get<std::string>();
-    for (const auto& c : e["categories"]) {
-      if (!c.is_object() || !c.contains("category") || !c["category"].is_string()) continue;
-      const std::string category = c["category"].get<std::string>();
-      if (category.empty()) continue;  // public columns are not the subject's data
-      AuditAccess::Category out_c{category, c.value("effect", ""), c.value("transform", "")};
+    a.kind = std::move(e.kind);
+    a.actor = std::move(e.actor);
+    a.roles = std::move(e.roles);
+    a.purpose = std::move(e.purpose);
+    a.action = std::move(e.action);
+    for (auto& c : e.categories) {
+      if (c.category.empty()) continue;  // public columns are not the subject's data
       const auto same = std::find_if(a.categories.begin(), a.categories.end(),
-                                     [&](const auto& x) { return x.category == category; });
+                                     [&](const auto& x) { return x.category == c.category; });
+      AuditAccess::Category out_c{std::move(c.category), std::move(c.effect),
+                                  std::move(c.transform)};
       if (same == a.categories.end()) {
-        a.categories.push_back(out_c);
+        a.categories.push_back(std::move(out_c));
       } else if (same->effect != "allow" && out_c.effect == "allow") {
-        *same = out_c;
+        *same = std::move(out_c);
       }
     }
-    for (const auto& r : e["rules"]) {
-      if (r.is_string()) a.rules.push_back(r.get<std::string>());
-    }
-    const auto& p = e["policy"];
-    a.policy = p.value("name", "") + " version " + std::to_string(p.value("version", 0));
+    a.rules = std::move(e.rules);
+    a.policy = e.policy_name + " version " + std::to_string(e.policy_version);
     out.push_back(std::move(a));
   }
   if (rc != SQLITE_DONE) return file.error("cannot read the audit log");
