@@ -76,15 +76,26 @@ Result<BundleManifest> verify_bundle(std::string_view bundle,
   } catch (const json::exception&) {
     return refused("not a Custos bundle");
   }
-  if (again != body || j.size() != 4 || j.value("format", "") != kFormat) {
+  // A member of the right type, or null: never operator[] on a const
+  // object (undefined for a missing key) nor value() (throws on a type).
+  const auto member = [](const json& object, const char* name, json::value_t type) -> const json* {
+    const auto it = object.find(name);
+    return it != object.end() && it->type() == type ? &*it : nullptr;
+  };
+  const json* format = member(j, "format", json::value_t::string);
+  if (again != body || j.size() != 4 || !format || *format != kFormat) {
     return refused("not a canonical " + std::string(kFormat) + " document (was a byte changed?)");
   }
-  const json& m = j["manifest"];
-  if (!m.is_object() || m.size() != 4 || !m["name"].is_string() ||
-      !m["version"].is_number_integer() || !m["created"].is_string() || !m["sha256"].is_string() ||
-      !j["policy"].is_string() || !j["signature"].is_string()) {
+  const json* manifest = member(j, "manifest", json::value_t::object);
+  if (!manifest || manifest->size() != 4 || !member(*manifest, "name", json::value_t::string) ||
+      !(manifest->contains("version") && (*manifest)["version"].is_number_integer()) ||
+      !member(*manifest, "created", json::value_t::string) ||
+      !member(*manifest, "sha256", json::value_t::string) ||
+      !member(j, "policy", json::value_t::string) ||
+      !member(j, "signature", json::value_t::string)) {
     return refused("its manifest is malformed");
   }
+  const json& m = *manifest;
   // Lowercase hex only: one bundle, one spelling.
   std::string signature;
   const std::string signature_hex = j["signature"].get<std::string>();

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audit/entry.hpp"
 #include "catch.hpp"
 #include "crypto/crypto.hpp"
 #include "custos/engine.hpp"
@@ -460,4 +461,57 @@ TEST_CASE("audit: an engine with an audit log logs every check; a failed append 
   CHECK(d.items[0].reason == Reason::kNotRecorded);
   CHECK(std::string(reason_code(d.items[0].reason)) == "not_recorded");
   CHECK(d.items[0].transform == Transform{});
+}
+
+TEST_CASE("audit: the entry scanner reads canonical entries and refuses anything else", "[audit]") {
+  // An entry as the writer makes it: nlohmann's canonical dump, split at seq.
+  custos::AccessRecord r;
+  r.time = 1795867200;
+  r.actor = "agent \"7\"\\";  // escapes inside strings
+  r.roles = {"support_agent"};
+  r.purpose = "service.support";
+  r.action = "read";
+  r.sql = "SELECT \"Email\" FROM Customer -- \"subjects\":[\"99\"]";
+  r.subjects = {"12", "3", "a\nb"};
+  const std::string text = custos::audit::finish_entry(custos::audit::make_entry(r), 42);
+  const nlohmann::json parsed = nlohmann::json::parse(text);
+  REQUIRE(custos::audit::canonical(parsed) == text);
+
+  custos::audit::EntryShape shape;
+  REQUIRE(custos::audit::scan_entry(text, shape));
+  CHECK(shape.seq == 42);
+  CHECK_FALSE(shape.subject_set);
+  CHECK(shape.listed == std::vector<std::string>{"3", "12", "a\nb"});
+  custos::audit::ScannedAccess access;
+  REQUIRE(custos::audit::scan_access(text, access));
+  CHECK(access.actor == "agent \"7\"\\");
+  CHECK(access.time == "2026-11-28T12:00:00Z");
+
+  SECTION("not canonical, or not an entry") {
+    auto with = [&](const std::string& from, const std::string& to) {
+      std::string t = text;
+      const auto at = t.find(from);
+      REQUIRE(at != std::string::npos);
+      return t.replace(at, from.size(), to);
+    };
+    for (const std::string& bad : {
+             with("{\"action\"", "{ \"action\""),         // whitespace
+             with("\"seq\":42", "\"seq\":042"),           // not a canonical number
+             with("\"seq\":42", "\"seq\":\"42\""),        // wrong type
+             with("\"rows\":0,", ""),                     // a member missing
+             with("\"time\"", "\"tame\""),                // an unknown member
+             text + " ",                                  // trailing bytes
+             text.substr(0, text.size() - 1),             // truncated
+             with("\"refused\":false", "\"refused\":0"),  // not a boolean
+             with("\"subjects\":[", "\"subjects\":[1,"),  // a subject not a string
+         }) {
+      INFO(bad);
+      custos::audit::EntryShape s;
+      CHECK_FALSE(custos::audit::scan_entry(bad, s));
+    }
+    // Members out of order: actor before action.
+    const std::string swapped =
+        "{\"actor\":\"x\",\"action\":\"read\"" + text.substr(text.find(",\"categories\""));
+    CHECK_FALSE(custos::audit::scan_entry(swapped, shape));
+  }
 }
