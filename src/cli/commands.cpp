@@ -132,12 +132,15 @@ const std::vector<Command>& commands() {
        "Exit: 0 on success; 1 on bad input (policy errors, a database the bindings do\n"
        "not fit, an SQL error) or a NOT NULL refusal; 2 on usage errors.\n",
        run_purge},
-      {"consent", "record or show a subject's consent",
+      {"consent", "record, show or verify a subject's consent",
        "usage: custos consent grant|withdraw|object --store FILE --subject ID --purpose P\n"
        "                      [--at TIME] [--expires TIME] [--source TEXT] [--policy FILE]\n"
        "       custos consent signal --store FILE --subject ID (--tcf STRING | --gpc on|off)\n"
        "                      [--at TIME] [--source TEXT]\n"
-       "       custos consent show --store FILE --subject ID\n\n"
+       "       custos consent show --store FILE --subject ID\n"
+       "       custos consent verify STORE\n"
+       "  --key FILE   the store's chain key (HMAC-SHA256; pseudonym key format), for a\n"
+       "               store chained with one (any action)\n\n"
        "Appends a record to the consent store (created when missing); history is\n"
        "append-only. TIME is RFC 3339 (default: now, UTC); --expires applies to\n"
        "grants only and must come after --at. With --policy FILE, a purpose the policy\n"
@@ -145,8 +148,13 @@ const std::vector<Command>& commands() {
        "`signal` appends a consent signal: a TC string from a consent banner (stored\n"
        "as received; one that does not decode, or is not usable, is stored with a\n"
        "warning and grants nothing) or a Global Privacy Control setting. `show`\n"
-       "prints the subject's records and signals as JSON.\n\n"
-       "Exit: 0 on success, 1 when the store or a value is bad, 2 on usage errors.\n",
+       "prints the subject's records and signals as JSON. `verify` walks the store's\n"
+       "hash chain (src/consent/FORMAT.md) and prints `STORE: ok: N records, M signals,\n"
+       "head HEX`, or names the first record or signal changed, removed, inserted or\n"
+       "moved (`STORE: record seq N: ...`) and exits 1; a store from before the chain\n"
+       "(schema version 1 or 2) fails it too, until a write chains it.\n\n"
+       "Exit: 0 on success, 1 when the store or a value is bad (or does not verify),\n"
+       "2 on usage errors.\n",
        run_consent},
       {"signal", "decode a consent signal (an IAB TCF TC string)",
        "usage: custos signal decode TCSTRING [--format json]\n\n"
