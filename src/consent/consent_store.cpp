@@ -794,6 +794,12 @@ struct CUSTOS_NO_EXPORT ConsentStore::Impl {
   sqlite3_stmt* put_head_stmt = nullptr;
   sqlite3_stmt* next_seq_stmt = nullptr;
   sqlite3_stmt* next_signal_seq_stmt = nullptr;
+  // One read transaction around a subject's reads: its records, signals and
+  // head are then one snapshot (another process's append in between would
+  // otherwise look like a removed row), and the WAL read lock is taken once
+  // instead of three times.
+  sqlite3_stmt* begin_stmt = nullptr;
+  sqlite3_stmt* commit_stmt = nullptr;
   // Serialises use of the connection and its statements, and makes "read
   // from the file, then fill the cache" atomic with respect to "append,
   // then update the cache".
@@ -808,8 +814,9 @@ struct CUSTOS_NO_EXPORT ConsentStore::Impl {
   explicit Impl(const std::string& key) : chain(key) {}
 
   ~Impl() {
-    for (sqlite3_stmt* s : {load_stmt, insert_stmt, load_signals_stmt, insert_signal_stmt,
-                            load_head_stmt, put_head_stmt, next_seq_stmt, next_signal_seq_stmt}) {
+    for (sqlite3_stmt* s :
+         {load_stmt, insert_stmt, load_signals_stmt, insert_signal_stmt, load_head_stmt,
+          put_head_stmt, next_seq_stmt, next_signal_seq_stmt, begin_stmt, commit_stmt}) {
       sqlite3_finalize(s);
     }
     sqlite3_close_v2(db);
@@ -857,6 +864,21 @@ struct CUSTOS_NO_EXPORT ConsentStore::Impl {
   // it, and (version 3) their chain: the subject's links in chain order,
   // then its head. REQUIRES: db_mutex held.
   Result<Loaded> load(std::string_view subject) const {
+    struct ReadTransaction {
+      sqlite3_stmt* commit = nullptr;
+      ~ReadTransaction() {
+        if (commit) {
+          sqlite3_step(commit);
+          sqlite3_reset(commit);
+        }
+      }
+    } transaction;
+    if (sqlite3_get_autocommit(db)) {
+      const int rc = sqlite3_step(begin_stmt);
+      sqlite3_reset(begin_stmt);
+      if (rc != SQLITE_DONE) return error("cannot read consent store");
+      transaction.commit = commit_stmt;
+    }
     Loaded out;
     // A row's place in the subject's chain.
     struct Item {
@@ -1179,6 +1201,7 @@ Result<std::unique_ptr<ConsentStore::Impl>> ConsentStore::Impl::connect(
       (signals &&
        !prepare(chained ? kLoadChainedSignalsSql : kLoadSignalsSql, &impl->load_signals_stmt)) ||
       (chained && !prepare(kLoadHeadSql, &impl->load_head_stmt)) ||
+      !prepare("BEGIN", &impl->begin_stmt) || !prepare("COMMIT", &impl->commit_stmt) ||
       (writable && !prepare(kInsertSql, &impl->insert_stmt)) ||
       (writable && !prepare(kInsertSignalSql, &impl->insert_signal_stmt)) ||
       (writable && !prepare(kPutHeadSql, &impl->put_head_stmt)) ||
