@@ -539,7 +539,10 @@ bool read_head(sqlite3_stmt* s, Head* h) {
   h->count = sqlite3_column_int64(s, 0);
   h->pos = sqlite3_column_int64(s, 1);
   h->seq = sqlite3_column_int64(s, 3);
-  return true;
+  // Numbers an append can still count on from (no overflow), and a table.
+  constexpr std::int64_t kMax = std::int64_t{1} << 62;
+  return h->count >= 1 && h->count <= h->pos && h->pos < kMax && h->seq >= 1 && h->seq < kMax &&
+         (h->kind == "record" || h->kind == "signal");
 }
 
 // Writes a head (kPutHeadSql); the SQLite code.
@@ -977,7 +980,7 @@ struct CUSTOS_NO_EXPORT ConsentStore::Impl {
       return broken(stored.kind + " seq " + std::to_string(stored.seq) + ": is missing (removed; " +
                     who + "'s chain head names it as their latest)");
     }
-    if (mine.count > stored.count) {
+    if (mine.count > stored.count) {  // stored.count >= 1 (read_head)
       // The first row past the head.
       const Item& extra = items[static_cast<std::size_t>(stored.count)];
       return broken(row_name(extra.signal, extra.seq) + ": comes after " + who +

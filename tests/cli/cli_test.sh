@@ -299,12 +299,18 @@ fi
 # A keyed chain: every action takes --key; verify without it is refused.
 printf '%s' 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef >"$work/consent.key"
 chmod 600 "$work/consent.key"
-expect consent-keyed-grant 0 "$custos" consent grant --store "$work/keyed.db" --subject c-1 --purpose marketing --key "$work/consent.key"
+expect consent-keyed-grant 0 "$custos" consent grant --store "$work/keyed.db" --subject c-1 --purpose marketing --at 2026-01-01T00:00:00Z --key "$work/consent.key"
 expect consent-keyed-verify 0 "$custos" consent verify "$work/keyed.db" --key "$work/consent.key"
 contains consent-keyed-verify "keyed.db: ok: 1 records, 0 signals, head " "$out"
 expect consent-keyed-no-key 1 "$custos" consent verify "$work/keyed.db"
 contains consent-keyed-no-key "the consent store's chain is keyed (hmac-sha256)" "$err"
 expect consent-keyed-show 0 "$custos" consent show --store "$work/keyed.db" --subject c-1 --key "$work/consent.key"
+expect consent-keyed-eval 0 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$work/keyed.db" --consent-key "$work/consent.key"
+contains consent-keyed-eval '"allowed":true' "$out"
+expect consent-keyed-eval-no-key 1 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$work/keyed.db"
+contains consent-keyed-eval-no-key "the consent store's chain is keyed (hmac-sha256)" "$err"
+expect consent-key-without-store 1 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-key "$work/consent.key"
+contains consent-key-without-store "--consent-key needs --consent-store FILE" "$err"
 
 # test: a passing and a failing case file
 cat >"$work/cases.json" <<'JSON'

@@ -7,9 +7,11 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "catch.hpp"
@@ -649,4 +651,43 @@ TEST_CASE("consent chain: appends from two store objects interleave and still ve
   CHECK(report->signals == 50);
   (*a)->refresh();
   for (int i = 0; i < 7; ++i) CHECK((*a)->records("c-" + std::to_string(i)).ok());
+}
+
+TEST_CASE("consent chain: a reader never mistakes another writer's append for tampering",
+          "[consent][chain][threads]") {
+  // Two connections (as two processes would have): one appends to c-1
+  // while the other reads c-1 from the file again and again. Each read
+  // sees rows and head from one snapshot, so it never finds a head ahead of
+  // the rows (which would look like a removed record).
+  const auto path = temp_path("race.db");
+  auto writer = ConsentStore::open(path);
+  auto reader = ConsentStore::open(path);
+  REQUIRE(writer.ok());
+  REQUIRE(reader.ok());
+  std::atomic<bool> done{false};
+  std::thread appending([&] {
+    for (int i = 0; i < 300; ++i) {
+      (void)(*writer)->grant("c-1", "marketing", i);
+      (void)(*writer)->signal_gpc("c-1", i % 2 == 0, i);
+    }
+    done = true;
+  });
+  int reads = 0, failures = 0;
+  std::string failure;
+  while (!done || reads < 10) {
+    (*reader)->refresh();
+    auto records = (*reader)->records("c-1");
+    ++reads;
+    if (!records.ok()) {
+      ++failures;
+      failure = records.status().message();
+    }
+  }
+  appending.join();
+  INFO(failure);
+  CHECK(failures == 0);
+  auto report = (*reader)->verify();
+  REQUIRE(report.ok());
+  CHECK(report->records == 300);
+  CHECK(report->signals == 300);
 }
