@@ -11,14 +11,13 @@
 //   options.consent_store = store->get();  // consulted when a request has no consent
 //
 // History is append-only: nothing is ever updated or deleted (the file
-// refuses it), and every record and signal is chained (schema version 3,
-// src/consent/FORMAT.md): each row carries a hash over the row before it,
-// and over its subject's row before it, so a record changed, removed,
-// inserted or moved by anyone who can write the file is detected: by
-// verify() for the whole store, and by every read of that subject's history
-// (which then fails with kCorruption naming the store and the record, and
-// the engine decides as if the subject had no records: fail closed). The
-// records of recently used subjects are cached for the
+// refuses it). Since whoever can write the file can also drop its triggers,
+// every record and signal is hash-chained too (schema version 3; the format
+// is src/consent/FORMAT.md): a record changed, removed, inserted or moved is
+// caught by verify() for the whole store, and by every read of that
+// subject's history, which then fails with kCorruption naming the store and
+// the record; the engine decides such a subject as if they had no records
+// (fail closed). The records of recently used subjects are cached for the
 // decision hot path; a write through this object updates the cache at once.
 // Writes made by another process become visible after `refresh()`.
 // Thread-safety: all methods are safe from many threads; readers do not
@@ -95,16 +94,17 @@ class CUSTOS_EXPORT ConsentStore {
   // when the file is not a consent store of this version (another
   // application_id or user_version) or is damaged (a table, index or trigger
   // missing or changed: it is never repaired), kIoError when it cannot be
-  // opened. A store of schema version 1 (records only, from before signals)
-  // or 2 (from before signals, or before the chain) is upgraded to version
-  // 3 when opened for writing, in one transaction: the signals table is
-  // added (version 1), and the existing rows are chained as they are
-  // (whatever they say then is trusted from then on). Opened read-only, it
-  // is read as it is, unchecked (a version 1 store with no signals), unless
-  // ConsentOptions::require_chain. A chained store opened without its key,
-  // or with a key when it has none, fails with kInvalidArgument. A store
-  // SQLite lets this process only read (a write-protected
-  // file) is opened read-only; then every append fails, saying why.
+  // opened. A store of schema version 1 (records only) or 2 (records and
+  // signals, from before the chain) is upgraded to version 3 when opened
+  // for writing, in one transaction: the signals table is added (version
+  // 1), and the existing rows are chained as they are (what they say is
+  // trusted from then on). Opened read-only, it is read as it is, unchecked
+  // (a version 1 store has no signals), and verify() reports it unchained;
+  // ConsentOptions::require_chain refuses it either way. A chained store
+  // opened without its key, or with a key when it has none, fails with
+  // kInvalidArgument. A store SQLite lets this process only read (a
+  // write-protected file) is opened read-only; then every append fails,
+  // saying why.
   static Result<std::unique_ptr<ConsentStore>> open(const std::string& path,
                                                     ConsentOptions options = {});
   ~ConsentStore();
