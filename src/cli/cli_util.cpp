@@ -61,4 +61,33 @@ bool open_audit_or_report(const Args& args, const char* command, std::unique_ptr
   return true;
 }
 
+bool open_consent_or_report(const Args& args, const char* command,
+                            std::unique_ptr<ConsentStore>& out) {
+  const auto path = args.option("consent-store");
+  if (!path) {
+    if (args.has("consent-key")) {
+      std::fprintf(stderr, "custos %s: --consent-key needs --consent-store FILE\n", command);
+      return false;
+    }
+    return true;
+  }
+  ConsentOptions options;
+  options.read_only = true;
+  if (const auto key = args.option("consent-key")) {
+    auto loaded = load_pseudonym_key(*key);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "custos %s: %s\n", command, loaded.status().message().c_str());
+      return false;
+    }
+    options.chain_key = *loaded;
+  }
+  auto store = ConsentStore::open(*path, options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "custos %s: %s\n", command, store.status().message().c_str());
+    return false;
+  }
+  out = std::move(*store);
+  return true;
+}
+
 }  // namespace custos::cli

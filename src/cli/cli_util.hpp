@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "custos/audit.hpp"
+#include "custos/consent.hpp"
 #include "custos/policy.hpp"
 #include "custos/value.hpp"
 
@@ -24,5 +25,11 @@ std::optional<Timestamp> parse_time_option(const std::string& text, const char* 
 // audit log in sync mode, so each entry is durable before the command ends.
 // Prints the error and returns false when it cannot.
 bool open_audit_or_report(const Args& args, const char* command, std::unique_ptr<AuditLog>& out);
+
+// With `--consent-store FILE` (and `--consent-key FILE` for a keyed chain),
+// opens the consent store read-only. Prints the error and returns false
+// when it cannot.
+bool open_consent_or_report(const Args& args, const char* command,
+                            std::unique_ptr<ConsentStore>& out);
 
 }  // namespace custos::cli

@@ -31,6 +31,7 @@ const std::vector<Command>& commands() {
        "prints the decision as JSON. Times default to now (UTC) unless the request\n"
        "gives context.time.\n\n"
        "  --consent-store FILE  consent records for requests that carry none\n"
+       "                        (--consent-key FILE for a store chained with a key)\n"
        "  --explain[=json|text] per item, every candidate rule and what became of it,\n"
        "                        then consent (the record that decided) and retention\n"
        "                        (the retain rule that applied); `text` is indented text\n"
@@ -98,7 +99,8 @@ const std::vector<Command>& commands() {
        "  --attr NAME=VALUE      an actor attribute (repeatable); VALUE is JSON when it\n"
        "                         parses as a number, boolean or list, else text\n"
        "  --context NAME=VALUE   a context attribute (repeatable)\n"
-       "  --consent-store FILE   the subjects' consent records\n"
+       "  --consent-store FILE   the subjects' consent records (--consent-key FILE for a\n"
+       "                         store chained with a key)\n"
        "  --key-file FILE        pseudonym key of the hash transform\n"
        "  --now TIME             fix the clock (RFC 3339) for retention and consent\n"
        "  --lenient              read a column no rule grants as NULL instead of refusing\n"
@@ -132,12 +134,15 @@ const std::vector<Command>& commands() {
        "Exit: 0 on success; 1 on bad input (policy errors, a database the bindings do\n"
        "not fit, an SQL error) or a NOT NULL refusal; 2 on usage errors.\n",
        run_purge},
-      {"consent", "record or show a subject's consent",
+      {"consent", "record, show or verify a subject's consent",
        "usage: custos consent grant|withdraw|object --store FILE --subject ID --purpose P\n"
        "                      [--at TIME] [--expires TIME] [--source TEXT] [--policy FILE]\n"
        "       custos consent signal --store FILE --subject ID (--tcf STRING | --gpc on|off)\n"
        "                      [--at TIME] [--source TEXT]\n"
-       "       custos consent show --store FILE --subject ID\n\n"
+       "       custos consent show --store FILE --subject ID\n"
+       "       custos consent verify STORE\n"
+       "  --key FILE   the store's chain key (HMAC-SHA256; pseudonym key format), for a\n"
+       "               store chained with one (any action)\n\n"
        "Appends a record to the consent store (created when missing); history is\n"
        "append-only. TIME is RFC 3339 (default: now, UTC); --expires applies to\n"
        "grants only and must come after --at. With --policy FILE, a purpose the policy\n"
@@ -145,8 +150,13 @@ const std::vector<Command>& commands() {
        "`signal` appends a consent signal: a TC string from a consent banner (stored\n"
        "as received; one that does not decode, or is not usable, is stored with a\n"
        "warning and grants nothing) or a Global Privacy Control setting. `show`\n"
-       "prints the subject's records and signals as JSON.\n\n"
-       "Exit: 0 on success, 1 when the store or a value is bad, 2 on usage errors.\n",
+       "prints the subject's records and signals as JSON. `verify` walks the store's\n"
+       "hash chain (src/consent/FORMAT.md) and prints `STORE: ok: N records, M signals,\n"
+       "head HEX`, or names the first record or signal changed, removed, inserted or\n"
+       "moved (`STORE: record seq N: ...`) and exits 1; a store from before the chain\n"
+       "(schema version 1 or 2) fails it too, until a write chains it.\n\n"
+       "Exit: 0 on success, 1 when the store or a value is bad (or does not verify),\n"
+       "2 on usage errors.\n",
        run_consent},
       {"signal", "decode a consent signal (an IAB TCF TC string)",
        "usage: custos signal decode TCSTRING [--format json]\n\n"

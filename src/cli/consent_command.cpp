@@ -10,6 +10,7 @@
 #include "cli/cli_util.hpp"
 #include "cli/commands.hpp"
 #include "custos/consent.hpp"
+#include "custos/engine.hpp"
 #include "custos/limits.hpp"
 #include "lang/checker.hpp"
 
@@ -44,6 +45,61 @@ bool purpose_declared(const std::string& policy_path, const std::string& purpose
   return false;
 }
 
+// The store's chain key, from `--key FILE` (the pseudonym key format): into
+// options.chain_key; false (and says why) when it cannot be read.
+bool read_chain_key(const Args& args, ConsentOptions& options) {
+  const auto path = args.option("key");
+  if (!path) return true;
+  if (!detail::read_file(*path, 4096).ok()) {
+    std::fprintf(stderr, "custos consent: %s: no such key file\n", path->c_str());
+    return false;
+  }
+  auto loaded = load_pseudonym_key(*path);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "custos consent: %s\n", loaded.status().message().c_str());
+    return false;
+  }
+  options.chain_key = *loaded;
+  return true;
+}
+
+// custos consent verify STORE [--key FILE]   (or --store STORE)
+int run_consent_verify(const std::vector<std::string>& rest) {
+  static const char* kUsage = "custos consent: usage: custos consent verify STORE [--key FILE]\n";
+  const auto args = parse_args(rest, "consent", {"store", "key"}, {});
+  if (!args) return kExitUsage;
+  const auto store_option = args->option("store");
+  if (args->positional.size() + (store_option ? 1 : 0) != 1) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  const std::string path = store_option ? *store_option : args->positional[0];
+  ConsentOptions options;
+  options.read_only = true;
+  if (!read_chain_key(*args, options)) return kExitBadInput;
+  auto store = ConsentStore::open(path, options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "custos consent: %s\n", store.status().message().c_str());
+    return kExitBadInput;
+  }
+  auto report = (*store)->verify();
+  if (!report.ok()) {
+    std::fprintf(stderr, "custos consent: %s\n", report.status().message().c_str());
+    return kExitBadInput;
+  }
+  if (!report->chained) {
+    std::fprintf(stderr,
+                 "custos consent: %s: not chained (a store from before schema version 3: %zu "
+                 "records, %zu signals): nothing to verify; the next write to it chains it as "
+                 "it is\n",
+                 path.c_str(), report->records, report->signals);
+    return kExitBadInput;
+  }
+  std::printf("%s: ok: %zu records, %zu signals, head %s\n", path.c_str(), report->records,
+              report->signals, report->head.empty() ? "(empty)" : report->head.c_str());
+  return kExitOk;
+}
+
 // custos consent signal --store FILE --subject ID (--tcf STRING | --gpc on|off)
 //                       [--at TIME] [--source TEXT]
 int run_consent_signal(const std::vector<std::string>& rest) {
@@ -51,7 +107,7 @@ int run_consent_signal(const std::vector<std::string>& rest) {
       "custos consent: usage: custos consent signal --store FILE --subject ID (--tcf STRING | "
       "--gpc on|off) [--at TIME] [--source TEXT]\n";
   const auto args =
-      parse_args(rest, "consent", {"store", "subject", "tcf", "gpc", "at", "source"}, {});
+      parse_args(rest, "consent", {"store", "subject", "tcf", "gpc", "at", "source", "key"}, {});
   if (!args) return kExitUsage;
   const auto store_path = args->option("store");
   const auto subject = args->option("subject");
@@ -79,7 +135,9 @@ int run_consent_signal(const std::vector<std::string>& rest) {
     signal.at = *t;
   }
   signal.source = args->option("source").value_or("");
-  auto store = ConsentStore::open(*store_path);
+  ConsentOptions options;
+  if (!read_chain_key(*args, options)) return kExitBadInput;
+  auto store = ConsentStore::open(*store_path, options);
   if (!store.ok()) {
     std::fprintf(stderr, "custos consent: %s\n", store.status().message().c_str());
     return kExitBadInput;
@@ -117,14 +175,16 @@ int run_consent_signal(const std::vector<std::string>& rest) {
 
 int run_consent(const std::vector<std::string>& raw) {
   if (raw.empty()) {
-    std::fprintf(stderr,
-                 "custos consent: usage: custos consent grant|withdraw|object|signal|show ... "
-                 "(see `custos help consent`)\n");
+    std::fprintf(
+        stderr,
+        "custos consent: usage: custos consent grant|withdraw|object|signal|show|verify ... "
+        "(see `custos help consent`)\n");
     return kExitUsage;
   }
   const std::string verb = raw.front();
   const std::vector<std::string> rest(raw.begin() + 1, raw.end());
   if (verb == "signal") return run_consent_signal(rest);
+  if (verb == "verify") return run_consent_verify(rest);
   const bool show = verb == "show";
   ConsentState state = ConsentState::kGranted;
   if (!show && !parse_consent_state(verb == "grant"      ? "granted"
@@ -133,14 +193,16 @@ int run_consent(const std::vector<std::string>& raw) {
                                                          : "",
                                     &state)) {
     std::fprintf(stderr,
-                 "custos consent: unknown action `%s` (grant, withdraw, object, signal, show)\n",
+                 "custos consent: unknown action `%s` (grant, withdraw, object, signal, show, "
+                 "verify)\n",
                  verb.c_str());
     return kExitUsage;
   }
   const auto args =
-      show ? parse_args(rest, "consent", {"store", "subject"}, {})
+      show ? parse_args(rest, "consent", {"store", "subject", "key"}, {})
            : parse_args(rest, "consent",
-                        {"store", "subject", "purpose", "at", "expires", "source", "policy"}, {});
+                        {"store", "subject", "purpose", "at", "expires", "source", "policy", "key"},
+                        {});
   if (!args) return kExitUsage;
   const auto store_path = args->option("store");
   const auto subject = args->option("subject");
@@ -159,6 +221,7 @@ int run_consent(const std::vector<std::string>& raw) {
   }
   ConsentOptions options;
   options.read_only = show;
+  if (!read_chain_key(*args, options)) return kExitBadInput;
   auto store = ConsentStore::open(*store_path, options);
   if (!store.ok()) {
     std::fprintf(stderr, "custos consent: %s\n", store.status().message().c_str());

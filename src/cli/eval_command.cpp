@@ -14,7 +14,8 @@ namespace custos::cli {
 int run_eval(const std::vector<std::string>& raw) {
   // `--explain` (JSON) is a switch; `--explain=text` gives it a value.
   const auto args = parse_args(
-      raw, "eval", {"consent-store", "key-file", "explain", "audit", "audit-key"}, {"explain"});
+      raw, "eval", {"consent-store", "consent-key", "key-file", "explain", "audit", "audit-key"},
+      {"explain"});
   if (!args) return kExitUsage;
   const std::string explain_format = args->option("explain").value_or("json");
   if (args->positional.size() != 2 || (explain_format != "json" && explain_format != "text")) {
@@ -41,17 +42,8 @@ int run_eval(const std::vector<std::string>& raw) {
   options.trust_request_time = true;
   options.trust_request_consent = true;
   std::unique_ptr<ConsentStore> store;
-  if (const auto path = args->option("consent-store")) {
-    ConsentOptions consent_options;
-    consent_options.read_only = true;
-    auto opened = ConsentStore::open(*path, consent_options);
-    if (!opened.ok()) {
-      std::fprintf(stderr, "custos eval: %s\n", opened.status().message().c_str());
-      return kExitBadInput;
-    }
-    store = std::move(*opened);
-    options.consent_store = store.get();
-  }
+  if (!open_consent_or_report(*args, "eval", store)) return kExitBadInput;
+  options.consent_store = store.get();
   if (const auto key = args->option("key-file")) {
     auto loaded = load_pseudonym_key(*key);
     if (!loaded.ok()) {

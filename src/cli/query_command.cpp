@@ -120,10 +120,11 @@ void print_table(const std::vector<std::string>& names,
 }  // namespace
 
 int run_query(const std::vector<std::string>& raw) {
-  const auto args = parse_args(raw, "query",
-                               {"actor", "role", "action", "purpose", "attr...", "context...",
-                                "consent-store", "key-file", "audit", "audit-key", "now", "format"},
-                               {"lenient"});
+  const auto args =
+      parse_args(raw, "query",
+                 {"actor", "role", "action", "purpose", "attr...", "context...", "consent-store",
+                  "consent-key", "key-file", "audit", "audit-key", "now", "format"},
+                 {"lenient"});
   if (!args) return kExitUsage;
   if (args->positional.size() != 3 || !args->option("actor") || !args->option("purpose") ||
       !args->option("role")) {
@@ -172,17 +173,8 @@ int run_query(const std::vector<std::string>& raw) {
     options.clock = [fixed] { return fixed; };
   }
   std::unique_ptr<ConsentStore> store;
-  if (const auto path = args->option("consent-store")) {
-    ConsentOptions consent_options;
-    consent_options.read_only = true;
-    auto opened = ConsentStore::open(*path, consent_options);
-    if (!opened.ok()) {
-      std::fprintf(stderr, "custos query: %s\n", opened.status().message().c_str());
-      return kExitBadInput;
-    }
-    store = std::move(*opened);
-    options.consent_store = store.get();
-  }
+  if (!open_consent_or_report(*args, "query", store)) return kExitBadInput;
+  options.consent_store = store.get();
   if (const auto key = args->option("key-file")) {
     auto loaded = load_pseudonym_key(*key);
     if (!loaded.ok()) {

@@ -16,10 +16,16 @@
 
 namespace custos::crypto {
 
+// The low-level calls, not EVP_Digest: that fetches the algorithm from its
+// provider on every call, 0.8 us of a short hash's 0.95 (the consent
+// store hashes a few short rows on every cache miss).
 Digest sha256(std::string_view data) {
   Digest out{};
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &size, EVP_sha256(), nullptr);
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(out.data(), &ctx);
+  OPENSSL_cleanse(&ctx, sizeof ctx);
   return out;
 }
 

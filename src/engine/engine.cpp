@@ -366,7 +366,9 @@ Timestamp Engine::Impl::decide(const Policy& policy, const detail::DecisionInput
   rr.now = input.time && !untrusted_time ? *input.time : options.clock();
   rr.consent = detail::ConsentStatus::kNone;
   rr.consent_failed = false;
-  std::string consent_record;  // explanations only: the record that decided
+  rr.consent_error = nullptr;
+  thread_local std::string consent_error;  // explanations only
+  std::string consent_record;              // explanations only: the record that decided
   bool record_decides = false;
   rr.gpc_objected = false;
   rr.signal_notes = nullptr;
@@ -387,6 +389,10 @@ Timestamp Engine::Impl::decide(const Policy& policy, const detail::DecisionInput
       auto records = options.consent_store->records(input.original->subject->id);
       if (!records.ok()) {
         rr.consent_failed = true;  // fail closed: no consent can be shown
+        if (explain) {
+          consent_error = records.status().message();
+          rr.consent_error = &consent_error;
+        }
       } else {
         thread_local std::vector<detail::ResolvedConsent> resolved;
         detail::resolve_consent(cp, **records, resolved);
@@ -419,7 +425,13 @@ Timestamp Engine::Impl::decide(const Policy& policy, const detail::DecisionInput
         auto history = options.consent_store->signals(input.original->subject->id);
         if (!history.ok()) {
           // Fail closed, as for records; explaining must not change that.
-          if (detail::signals_touch(cp, purpose)) rr.consent_failed = true;
+          if (detail::signals_touch(cp, purpose)) {
+            rr.consent_failed = true;
+            if (explain) {
+              consent_error = history.status().message();
+              rr.consent_error = &consent_error;
+            }
+          }
         } else {
           detail::apply_signals(cp, purpose, rr.now, detail::latest_signals(**history, rr.now), rr,
                                 said);

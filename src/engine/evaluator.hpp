@@ -57,7 +57,9 @@ struct ResolvedRequest {
   ConsentStatus consent = ConsentStatus::kNone;
   ConsentStatus consent_li = ConsentStatus::kNone;
   bool consent_failed = false;  // the consent store could not be read
-  bool gpc_objected = false;    // GPC is on and the purpose is marked `gpc`
+  // Explanations only: why not (the store's message: its path, the record).
+  const std::string* consent_error = nullptr;
+  bool gpc_objected = false;  // GPC is on and the purpose is marked `gpc`
   // explain() only: what the signals said, for the consent findings.
   const std::vector<std::string>* signal_notes = nullptr;
   // Explanations only: which record decided the consent status.

@@ -145,8 +145,15 @@ Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request
   if (consent_needed || li || gpc_marked) {
     const ConsentStatus status = request.consent_failed ? ConsentStatus::kNone : request.consent;
     Reason reason = Reason::kNone;
-    if (gpc_marked && request.consent_failed) {
-      reason = Reason::kConsentMissing;  // whether GPC is on cannot be read: fail closed
+    // A store that cannot be read, or whose history fails its chain (a
+    // tampered store): decide as if the subject had no records, failing
+    // closed where that would allow. Consent is missing; whether GPC is on
+    // is unknown; for legitimate interest the history may hold an
+    // objection (as for a TC string that cannot be read): objected.
+    if (request.consent_failed && (gpc_marked || consent_needed)) {
+      reason = Reason::kConsentMissing;
+    } else if (li && request.consent_failed) {
+      reason = Reason::kObjected;
     } else if (request.gpc_objected ||
                (li && !request.consent_failed && request.consent_li == ConsentStatus::kObjected)) {
       reason = Reason::kObjected;
@@ -160,7 +167,12 @@ Verdict decide_leaf(const CompiledPolicy& policy, const ResolvedRequest& request
       if (explanation)
         note(explanation, policy, leaf, "",
              std::string("consent: ") + reason_code(reason) +
-                 (request.consent_failed ? " (the consent store could not be read)" : "") +
+                 (request.consent_failed
+                      ? " (the consent store could not be read" +
+                            (request.consent_error ? ": " + *request.consent_error : "") +
+                            (li && !(gpc_marked || consent_needed) ? "; it may hold an objection)"
+                                                                   : ")")
+                      : "") +
                  (sensitive && !request.gpc_objected
                       ? " (special category: consent needed whatever the basis)"
                       : "") +

@@ -146,7 +146,10 @@ bool RowDecider::purpose_consent_passes() const {
   const auto purpose = static_cast<std::size_t>(rr_.purpose);
   if (cp_.purpose_gpc[purpose] && (rr_.consent_failed || rr_.gpc_objected)) return false;
   if (rr_.consent_failed) {
-    return cp_.purpose_basis[purpose] != lang::Basis::kConsent;  // no consent can be shown
+    // No consent can be shown, and an objection cannot be ruled out (as in
+    // evaluator.inl).
+    return cp_.purpose_basis[purpose] != lang::Basis::kConsent &&
+           cp_.purpose_basis[purpose] != lang::Basis::kLegitimateInterest;
   }
   switch (cp_.purpose_basis[purpose]) {
     case lang::Basis::kConsent:

@@ -264,6 +264,54 @@ if command -v sqlite3 >/dev/null; then
   contains consent-damaged-eval "damaged consent store: the table consent_records is missing" "$err"
 fi
 
+# consent verify: the store's hash chain (src/consent/FORMAT.md)
+expect consent-verify 0 "$custos" consent verify "$store"
+contains consent-verify "$store: ok: " "$out"
+contains consent-verify " signals, head " "$out"
+expect consent-verify-store-option 0 "$custos" consent verify --store "$store"
+expect consent-verify-usage 2 "$custos" consent verify
+expect consent-verify-two 2 "$custos" consent verify "$store" --store "$store"
+expect consent-verify-missing-key 1 "$custos" consent verify "$store" --key "$work/no-such.key"
+contains consent-verify-missing-key "no-such.key: no such key file" "$err"
+if command -v sqlite3 >/dev/null; then
+  # The adversarial trial: triggers dropped, c-1's withdrawal (record 2)
+  # turned into a grant, the trigger put back exactly.
+  cp "$store" "$work/flipped.db"
+  trigger=$(sqlite3 "$work/flipped.db" "SELECT sql FROM sqlite_schema WHERE name = 'consent_records_no_update'")
+  sqlite3 "$work/flipped.db" "DROP TRIGGER consent_records_no_update; UPDATE consent_records SET state = 'granted' WHERE seq = 2; $trigger;"
+  expect consent-verify-flipped 1 "$custos" consent verify "$work/flipped.db"
+  contains consent-verify-flipped "flipped.db: record seq 2: does not match the chain (changed, inserted or moved)" "$err"
+  expect consent-flipped-eval 0 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$work/flipped.db"
+  contains consent-flipped-eval '"reason":"consent_missing"' "$out"
+  expect consent-flipped-explain 0 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$work/flipped.db" --explain=text
+  contains consent-flipped-explain "flipped.db: damaged consent store: record seq 2: does not match its subject's chain" "$out"
+  expect consent-flipped-show 1 "$custos" consent show --store "$work/flipped.db" --subject c-1
+  contains consent-flipped-show "record seq 2: does not match its subject's chain" "$err"
+  # The withdrawal deleted instead.
+  cp "$store" "$work/deleted.db"
+  trigger=$(sqlite3 "$work/deleted.db" "SELECT sql FROM sqlite_schema WHERE name = 'consent_records_no_delete'")
+  sqlite3 "$work/deleted.db" "DROP TRIGGER consent_records_no_delete; DELETE FROM consent_records WHERE seq = 2; $trigger;"
+  expect consent-verify-deleted 1 "$custos" consent verify "$work/deleted.db"
+  contains consent-verify-deleted "deleted.db: record seq 2: is missing (removed;" "$err"
+  expect consent-deleted-eval 0 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$work/deleted.db"
+  contains consent-deleted-eval '"reason":"consent_missing"' "$out"
+fi
+# A keyed chain: every action takes --key; verify without it is refused.
+printf '%s' 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef >"$work/consent.key"
+chmod 600 "$work/consent.key"
+expect consent-keyed-grant 0 "$custos" consent grant --store "$work/keyed.db" --subject c-1 --purpose marketing --at 2026-01-01T00:00:00Z --key "$work/consent.key"
+expect consent-keyed-verify 0 "$custos" consent verify "$work/keyed.db" --key "$work/consent.key"
+contains consent-keyed-verify "keyed.db: ok: 1 records, 0 signals, head " "$out"
+expect consent-keyed-no-key 1 "$custos" consent verify "$work/keyed.db"
+contains consent-keyed-no-key "the consent store's chain is keyed (hmac-sha256)" "$err"
+expect consent-keyed-show 0 "$custos" consent show --store "$work/keyed.db" --subject c-1 --key "$work/consent.key"
+expect consent-keyed-eval 0 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$work/keyed.db" --consent-key "$work/consent.key"
+contains consent-keyed-eval '"allowed":true' "$out"
+expect consent-keyed-eval-no-key 1 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-store "$work/keyed.db"
+contains consent-keyed-eval-no-key "the consent store's chain is keyed (hmac-sha256)" "$err"
+expect consent-key-without-store 1 "$custos" eval "$work/mkt.custos" "$work/mkt.json" --consent-key "$work/consent.key"
+contains consent-key-without-store "--consent-key needs --consent-store FILE" "$err"
+
 # test: a passing and a failing case file
 cat >"$work/cases.json" <<'JSON'
 [{"name": "granted", "request": {"actor": {"roles": ["m"]}, "action": "read", "purpose": "marketing",

@@ -12,6 +12,7 @@
 #include "catch.hpp"
 #include "custos/consent.hpp"
 #include "custos/engine.hpp"
+#include "legacy_store.hpp"
 
 using namespace custos;
 namespace fs = std::filesystem;
@@ -54,14 +55,10 @@ int user_version(const std::string& path) {
 // A store as Custos wrote it before signals: schema version 1, one grant.
 std::string version_1_store(const char* name) {
   const auto path = temp_path(name);
-  {
-    auto store = ConsentStore::open(path);
-    REQUIRE(store.ok());
-    REQUIRE((*store)->grant("c-1", "marketing", 100, std::nullopt, "signup").ok());
-  }
-  // Exactly what version 1 created: the signals table (with its index and
-  // triggers) is what version 2 added.
-  REQUIRE(raw_sql(path, "DROP TABLE consent_signals; PRAGMA user_version = 1") == SQLITE_OK);
+  custos::testing::make_legacy_store(
+      path, 1,
+      "INSERT INTO consent_records (subject, purpose, state, at, expires, source) VALUES "
+      "('c-1', 'marketing', 'granted', 100, NULL, 'signup')");
   return path;
 }
 
@@ -203,11 +200,11 @@ TEST_CASE("consent signals: a version 1 store is upgraded when opened for writin
   CHECK(user_version(path) == 1);  // a read-only open changes nothing
   auto rw = ConsentStore::open(path);
   REQUIRE(rw.ok());
-  CHECK(user_version(path) == 2);
+  CHECK(user_version(path) == 3);  // signals, and the chain
   CHECK((*rw)->history("c-1")->size() == 1);
   REQUIRE((*rw)->signal_gpc("c-1", true, 200).ok());
   CHECK((*rw)->signal_history("c-1")->size() == 1);
-  // Upgraded, it checks like a store created as version 2.
+  // Upgraded, it checks like a store created as version 3.
   auto again = ConsentStore::open(path);
   REQUIRE(again.ok());
   CHECK((*again)->signal_history("c-1")->size() == 1);

@@ -231,10 +231,10 @@ TEST_CASE("consent store: a foreign application_id or user_version is refused", 
   CHECK(corruption_of(app) ==
         app + ": not a consent store (its application_id is 0x000004d2, not 0x43555343)");
   const auto version = new_store("foreign_version.db");
-  raw_sql(version, "PRAGMA user_version = 3");
+  raw_sql(version, "PRAGMA user_version = 4");
   CHECK(corruption_of(version) == version +
-                                      ": a consent store of schema version 3, which this version "
-                                      "of Custos does not read (it reads versions 1 and 2)");
+                                      ": a consent store of schema version 4, which this version "
+                                      "of Custos does not read (it reads versions 1 to 3)");
   // Read-only opens check the same.
   ConsentOptions read_only;
   read_only.read_only = true;
@@ -242,7 +242,7 @@ TEST_CASE("consent store: a foreign application_id or user_version is refused", 
   raw_sql(version, "PRAGMA user_version = 0");
   CHECK(corruption_of(version) == version +
                                       ": a consent store of schema version 0, which this version "
-                                      "of Custos does not read (it reads versions 1 and 2)");
+                                      "of Custos does not read (it reads versions 1 to 3)");
 }
 
 TEST_CASE("consent store: a damaged schema is refused, never repaired", "[consent]") {

@@ -58,3 +58,38 @@ TEST_CASE("guard: consent signals in the store decide which rows a purpose reads
         Table{{"1", "Ada"}, {"3", "Chloé"}});
   CHECK(rows_of(*sale, "SELECT count(*) FROM Customer") == Table{{"2"}});
 }
+
+TEST_CASE("guard: a subject whose consent history fails its chain reads as having no records",
+          "[guard][consent][chain]") {
+  GuardWorld w("tampered");
+  // What an attacker who can write the store does: triggers dropped, customer
+  // 4's withdrawal (record 5) and customer 5's objection to analytics
+  // (record 6) turned into grants, the triggers put back exactly.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((w.dir + "/consent.db").c_str(), &db) == SQLITE_OK);
+  std::string triggers;
+  sqlite3_stmt* s = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE type = 'trigger'", -1, &s,
+                             nullptr) == SQLITE_OK);
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    triggers += reinterpret_cast<const char*>(sqlite3_column_text(s, 0)) + std::string(";\n");
+  }
+  sqlite3_finalize(s);
+  const std::string sql =
+      "DROP TRIGGER consent_records_no_update; DROP TRIGGER consent_records_no_delete; "
+      "DROP TRIGGER consent_signals_no_update; DROP TRIGGER consent_signals_no_delete; "
+      "UPDATE consent_records SET state = 'granted' WHERE seq IN (5, 6);\n" +
+      triggers;
+  CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  w.consent->refresh();
+  // marketing (basis consent): 4 still does not show up.
+  auto marketing = w.session("marketer", "marketing");
+  CHECK(rows_of(*marketing, "SELECT CustomerId FROM Customer ORDER BY 1") ==
+        Table{{"1"}, {"2"}, {"3"}});
+  // analytics (legitimate interest): neither 5 (whose objection was turned
+  // into a grant) nor 4 (whose history may hold an objection): fail closed.
+  auto analytics = w.session("analyst", "analytics");
+  CHECK(rows_of(*analytics, "SELECT CustomerId FROM Customer ORDER BY 1") ==
+        Table{{"1"}, {"2"}, {"3"}, {"6"}});
+}
