@@ -202,6 +202,20 @@ void crash_repeatedly(const std::string& mode) {
     const int wait_ms =
         static_cast<int>(std::exp(std::uniform_real_distribution<double>(0.7, 5.8)(rng)));
     Writer writer(log, args, s.dir);
+    // Every other run waits for the first acknowledgement before its random
+    // delay, so at least half the kills hit a log with durable entries even
+    // on a loaded machine (a slow start must not make the test test nothing).
+    if (run % 2 == 1) {
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      const auto written = [&] {
+        std::error_code ec;  // the writer may not have created the file yet
+        const auto size = std::filesystem::file_size(writer.out, ec);
+        return !ec && size > 0;
+      };
+      while (!written() && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
     writer.kill_now();
     const std::size_t before = acks.markers.size();
