@@ -15,6 +15,7 @@ set(allowed_engine "base;lang;policy;consent;engine;crypto")
 set(allowed_audit "base;crypto;audit")
 set(allowed_guard "base;lang;policy;consent;engine;crypto;guard")
 set(allowed_retention "base;lang;crypto;policy;audit;retention")
+set(allowed_capi "base;lang;policy;consent;engine;crypto;guard;audit;retention;capi")
 set(allowed_cli "base;lang;policy;consent;engine;crypto;guard;audit;retention;cli")
 set(sqlite_modules "consent;guard;audit;retention;cli")
 
