@@ -23,11 +23,10 @@ out="$build/edge-size/edge"
 # uses neither).
 # shellcheck disable=SC2046
 cc -std=c11 -O2 -static -s -Wl,--gc-sections examples/edge/edge.c -o "$out" \
-  $(pkg-config --static --cflags --libs custos) 2> >(grep -v "statically linked applications requires at runtime" >&2)
+  $(pkg-config --static --cflags --libs custos) 2> >(grep -v -e "statically linked applications requires at runtime" -e "in function .BIO_\|in function .DSO_\|in function .getaddr" >&2 || true)
 dynamic="$build/edge-size/edge-dynamic"
 # shellcheck disable=SC2046
-cc -std=c11 -O2 -s -Wl,--gc-sections examples/edge/edge.c -o "$dynamic" \
-  "$prefix"/lib*/libcustos.a $(pkg-config --static --libs-only-other --libs-only-L custos) \
-  -lstdc++ -lm -lsqlite3 -lcrypto
+cc -std=c11 -O2 -s -Wl,--gc-sections $(pkg-config --cflags custos) examples/edge/edge.c \
+  -o "$dynamic" "$prefix"/lib*/libcustos.a -lstdc++ -lm -lsqlite3 -lcrypto -pthread
 echo "edge, fully static, stripped: $(stat -c %s "$out") bytes ($out)"
 echo "edge, static libcustos, shared libc/libstdc++/sqlite3/libcrypto, stripped: $(stat -c %s "$dynamic") bytes"

@@ -79,15 +79,24 @@ Result<BundleManifest> verify_bundle(std::string_view bundle,
   if (again != body || j.size() != 4 || j.value("format", "") != kFormat) {
     return refused("not a canonical " + std::string(kFormat) + " document (was a byte changed?)");
   }
-  const json& m = j["manifest"];
-  if (!m.is_object() || m.size() != 4 || !m["name"].is_string() ||
-      !m["version"].is_number_integer() || !m["created"].is_string() || !m["sha256"].is_string() ||
-      !j["policy"].is_string() || !j["signature"].is_string()) {
+  // A flipped byte in a key name leaves a member missing: never index a
+  // const json by a key it does not hold (undefined behaviour, an assertion
+  // in Debug builds).
+  static const json kAbsent;
+  const auto member = [](const json& o, const char* key) -> const json& {
+    const auto it = o.find(key);
+    return it == o.end() ? kAbsent : *it;
+  };
+  const json& m = member(j, "manifest");
+  if (!m.is_object() || m.size() != 4 || !member(m, "name").is_string() ||
+      !member(m, "version").is_number_integer() || !member(m, "created").is_string() ||
+      !member(m, "sha256").is_string() || !member(j, "policy").is_string() ||
+      !member(j, "signature").is_string()) {
     return refused("its manifest is malformed");
   }
   // Lowercase hex only: one bundle, one spelling.
   std::string signature;
-  const std::string signature_hex = j["signature"].get<std::string>();
+  const std::string signature_hex = member(j, "signature").get<std::string>();
   if (!crypto::from_hex(signature_hex, &signature) || signature.size() != 64 ||
       crypto::to_hex(reinterpret_cast<const std::uint8_t*>(signature.data()), signature.size()) !=
           signature_hex) {
@@ -103,15 +112,15 @@ Result<BundleManifest> verify_bundle(std::string_view bundle,
         "its signature does not verify under the trusted key (changed, or signed by "
         "another key)");
   }
-  const std::string text = j["policy"].get<std::string>();
-  if (sha256_hex(text) != m["sha256"].get<std::string>()) {
+  const std::string text = member(j, "policy").get<std::string>();
+  if (sha256_hex(text) != member(m, "sha256").get<std::string>()) {
     return refused("its policy text does not match the signed SHA-256");
   }
   BundleManifest out;
-  out.name = m["name"].get<std::string>();
-  out.version = m["version"].get<std::int64_t>();
-  out.sha256 = m["sha256"].get<std::string>();
-  const auto created = detail::parse_rfc3339(m["created"].get<std::string>());
+  out.name = member(m, "name").get<std::string>();
+  out.version = member(m, "version").get<std::int64_t>();
+  out.sha256 = member(m, "sha256").get<std::string>();
+  const auto created = detail::parse_rfc3339(member(m, "created").get<std::string>());
   if (!created) return refused("its creation time is malformed");
   out.created = *created;
   if (policy_text) *policy_text = text;
