@@ -23,3 +23,12 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/custosConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/custosConfig.cmake ${PROJECT_BINARY_DIR}/custosConfigVersion.cmake
   DESTINATION ${custos_cmake_dir})
+
+# pkg-config: lib/pkgconfig/custos.pc, for builds that do not use CMake. The
+# library is C++ inside, with SQLite and OpenSSL linked privately: a static
+# link (`pkg-config --static`) needs Requires.private and Libs.private too.
+set(custos_pc_dir ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+file(RELATIVE_PATH CUSTOS_PC_PREFIX_FROM_PCDIR /prefix/${custos_pc_dir} /prefix)
+string(REGEX REPLACE "/$" "" CUSTOS_PC_PREFIX_FROM_PCDIR "${CUSTOS_PC_PREFIX_FROM_PCDIR}")
+configure_file(${PROJECT_SOURCE_DIR}/cmake/custos.pc.in ${PROJECT_BINARY_DIR}/custos.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/custos.pc DESTINATION ${custos_pc_dir})

@@ -12,8 +12,9 @@ case "$mode" in
 esac
 
 packages=(make libsqlite3-dev libssl-dev nlohmann-json3-dev catch2 libbenchmark-dev)
-# The tests also render the customer's access report in headless Chromium.
-if [ "$mode" = test ]; then packages+=(python3 chromium); fi
+# The tests also render the customer's access report in headless Chromium
+# and build the pkg-config consumers.
+if [ "$mode" = test ]; then packages+=(python3 chromium pkg-config); fi
 scripts/install-deps.sh "${packages[@]}"
 
 build=${CUSTOS_BUILD_DIR:-build}

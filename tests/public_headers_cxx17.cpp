@@ -1,9 +1,17 @@
 // Compiled as C++17 (see CMakeLists.txt): every public header must work for
 // consumers that are not on C++20 yet, and must not pull in SQLite, OpenSSL
-// or nlohmann/json.
+// or nlohmann/json. The umbrella header comes first, so it must stand on its
+// own (tests/cmake/layering.cmake checks that it names every public header).
+#include "custos/custos.hpp"
+
+#include "custos/access_record.hpp"
+#include "custos/audit.hpp"
+#include "custos/bundle.hpp"
 #include "custos/consent.hpp"
 #include "custos/consent_record.hpp"
 #include "custos/consent_signal.hpp"
+#include "custos/custos.h"
+#include "custos/database.hpp"
 #include "custos/decision.hpp"
 #include "custos/diagnostic.hpp"
 #include "custos/engine.hpp"
@@ -13,6 +21,7 @@
 #include "custos/request.hpp"
 #include "custos/status.hpp"
 #include "custos/tc_string.hpp"
+#include "custos/transform.hpp"
 #include "custos/value.hpp"
 #include "custos/version.hpp"
 
@@ -25,5 +34,5 @@
 #endif
 
 int custos_public_headers_compile_as_cxx17() {
-  return CUSTOS_VERSION_MAJOR;
+  return CUSTOS_VERSION_MAJOR + CUSTOS_OK;
 }

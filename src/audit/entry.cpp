@@ -30,7 +30,7 @@ std::string canonical(const nlohmann::json& value) {
 
 PendingEntry make_entry(const AccessRecord& r) {
   PendingEntry out;
-  nlohmann::json e;
+  nlohmann::json e = nlohmann::json::object();  // never null: src/capi/capi.cpp
   e["time"] = detail::format_rfc3339(r.time);
   e["kind"] = kind_name(r.kind);
   e["actor"] = r.actor;

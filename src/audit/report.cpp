@@ -118,11 +118,11 @@ std::string html_escape(const std::string& s) {
 }
 
 std::string json_report(const std::string& subject, const std::vector<AuditAccess>& accesses) {
-  nlohmann::ordered_json out;
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();  // never null: src/capi/capi.cpp
   out["subject"] = subject;
   out["accesses"] = nlohmann::ordered_json::array();
   for (const auto& a : accesses) {
-    nlohmann::ordered_json j;
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();  // never null: src/capi/capi.cpp
     j["time"] = detail::format_rfc3339(a.time);
     j["actor"] = a.actor;
     j["roles"] = a.roles;

@@ -1,5 +1,7 @@
 #include "base/text.hpp"
 
+#include "base/utf8.hpp"
+
 #include <algorithm>
 
 namespace custos::detail {
@@ -63,6 +65,58 @@ int json_nesting_depth(std::string_view text) {
     }
   }
   return deepest;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const auto c = static_cast<unsigned char>(text[pos]);
+    if (c >= 0x80) {
+      const std::size_t start = pos;
+      char32_t cp;
+      if (decode_utf8(text, pos, &cp)) {
+        out.append(text.data() + start, pos - start);
+      } else {
+        out.append("\xEF\xBF\xBD");  // U+FFFD; decode_utf8 skipped one byte
+      }
+      continue;
+    }
+    ++pos;
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          out.append("\\u00");
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
 }
 
 }  // namespace custos::detail

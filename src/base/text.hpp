@@ -25,4 +25,11 @@ std::string closest_match(std::string_view name, const std::vector<std::string>&
 // not be valid JSON.
 int json_nesting_depth(std::string_view text);
 
+// Appends `text` as a JSON string, quotes included, escaped as nlohmann's
+// dump() escapes (`"`, `\\`, \b \f \n \r \t, other control characters as
+// \u00xx; UTF-8 as is). Each byte that is not part of valid UTF-8 becomes
+// U+FFFD. For writers on hot paths that build their JSON by hand: no tree,
+// one buffer, and no allocation to fail half-way through a JSON value.
+void append_json_string(std::string& out, std::string_view text);
+
 }  // namespace custos::detail

@@ -98,7 +98,7 @@ Result<BundleManifest> verify_bundle(std::string_view bundle,
   const json& m = *manifest;
   // Lowercase hex only: one bundle, one spelling.
   std::string signature;
-  const std::string signature_hex = j["signature"].get<std::string>();
+  const std::string signature_hex = j.at("signature").get<std::string>();
   if (!crypto::from_hex(signature_hex, &signature) || signature.size() != 64 ||
       crypto::to_hex(reinterpret_cast<const std::uint8_t*>(signature.data()), signature.size()) !=
           signature_hex) {
@@ -114,15 +114,15 @@ Result<BundleManifest> verify_bundle(std::string_view bundle,
         "its signature does not verify under the trusted key (changed, or signed by "
         "another key)");
   }
-  const std::string text = j["policy"].get<std::string>();
-  if (sha256_hex(text) != m["sha256"].get<std::string>()) {
+  const std::string text = j.at("policy").get<std::string>();
+  if (sha256_hex(text) != m.at("sha256").get<std::string>()) {
     return refused("its policy text does not match the signed SHA-256");
   }
   BundleManifest out;
-  out.name = m["name"].get<std::string>();
-  out.version = m["version"].get<std::int64_t>();
-  out.sha256 = m["sha256"].get<std::string>();
-  const auto created = detail::parse_rfc3339(m["created"].get<std::string>());
+  out.name = m.at("name").get<std::string>();
+  out.version = m.at("version").get<std::int64_t>();
+  out.sha256 = m.at("sha256").get<std::string>();
+  const auto created = detail::parse_rfc3339(m.at("created").get<std::string>());
   if (!created) return refused("its creation time is malformed");
   out.created = *created;
   if (policy_text) *policy_text = text;

@@ -1,6 +1,7 @@
 # The `exported_symbols` test: the shared library exports the public API
-# and nothing of Custos's internals (detail, lang, crypto, nested Impl).
-#   cmake -DLIBRARY=path/to/libcustos.so -P exported_symbols.cmake
+# and nothing of Custos's internals (detail, lang, crypto, nested Impl), and
+# every function the C API (custos.h) declares, with C linkage.
+#   cmake -DLIBRARY=path/to/libcustos.so -DC_HEADER=include/custos/custos.h -P exported_symbols.cmake
 execute_process(COMMAND nm -D -C --defined-only ${LIBRARY}
                 OUTPUT_VARIABLE symbols RESULT_VARIABLE rc)
 if(rc)
@@ -22,4 +23,28 @@ endif()
 if(public LESS 10)
   message(FATAL_ERROR "libcustos exports too little of its public API (${public} symbols)")
 endif()
-message(STATUS "exported symbols ok: ${public} of Engine, Policy and ConsentStore")
+
+# The C API: each function custos.h declares (the name after CUSTOS_EXPORT)
+# is a defined text symbol of that exact, unmangled name.
+file(STRINGS ${C_HEADER} declarations REGEX "^CUSTOS_EXPORT ")
+set(c_functions "")
+foreach(line IN LISTS declarations)
+  if(line MATCHES "(custos_[a-z0-9_]+)\\(")
+    list(APPEND c_functions ${CMAKE_MATCH_1})
+  endif()
+endforeach()
+list(LENGTH c_functions c_count)
+if(c_count LESS 30)
+  message(FATAL_ERROR "found only ${c_count} functions in ${C_HEADER}")
+endif()
+set(missing "")
+foreach(name IN LISTS c_functions)
+  if(NOT symbols MATCHES "[0-9a-f]+ T ${name}\n")
+    string(APPEND missing "  ${name}\n")
+  endif()
+endforeach()
+if(missing)
+  message(FATAL_ERROR "libcustos does not export these functions of custos.h:\n${missing}")
+endif()
+message(STATUS "exported symbols ok: ${public} of Engine, Policy and ConsentStore; "
+               "all ${c_count} functions of custos.h")
