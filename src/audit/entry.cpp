@@ -63,15 +63,22 @@ PendingEntry make_entry(const AccessRecord& r) {
   e["policy"] = {{"name", std::string(r.policy.name())},
                  {"version", r.policy.version},
                  {"sha256", r.policy.sha256_hex()}};
-  out.subjects = r.subjects;
-  sort_subjects(out.subjects);
-  if (out.subjects.size() > kMaxListedSubjects) {
-    out.encoded_set = encode_subject_set(out.subjects);
+  // A large read in order (a guarded scan's usual case) is encoded straight
+  // from the record: no copy of a million ids. Anything else is sorted first.
+  const bool in_order = r.subjects.size() > kMaxListedSubjects && subjects_sorted(r.subjects);
+  std::vector<std::string> sorted;
+  if (!in_order) {
+    sorted = r.subjects;
+    sort_subjects(sorted);
+  }
+  const std::vector<std::string>& ids = in_order ? r.subjects : sorted;
+  if (ids.size() > kMaxListedSubjects) {
+    out.encoded_set = encode_subject_set(ids);
     const crypto::Digest d = crypto::sha256(out.encoded_set);
-    e["subjects"] = {{"count", out.subjects.size()}, {"sha256", hex(d)}};
-    out.subjects = {};  // the set holds them; a million strings need not wait in the queue
+    e["subjects"] = {{"count", ids.size()}, {"sha256", hex(d)}};
   } else {
-    e["subjects"] = out.subjects;
+    e["subjects"] = ids;
+    out.subjects = std::move(sorted);  // for the subject index
   }
   // Split at `seq`: the members that sort before it, then those after it.
   nlohmann::json after = nlohmann::json::object();

@@ -161,13 +161,26 @@ bool is_decimal(std::string_view s) {
   return true;
 }
 
+namespace {
+
+bool subject_before(const std::string& a, const std::string& b) {
+  const bool na = is_decimal(a), nb = is_decimal(b);
+  if (na != nb) return na;
+  if (na && a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
+
+}  // namespace
+
+bool subjects_sorted(const std::vector<std::string>& subjects) {
+  for (std::size_t i = 1; i < subjects.size(); ++i) {
+    if (!subject_before(subjects[i - 1], subjects[i])) return false;  // out of order, or twice
+  }
+  return true;
+}
+
 void sort_subjects(std::vector<std::string>& subjects) {
-  const auto before = [](const std::string& a, const std::string& b) {
-    const bool na = is_decimal(a), nb = is_decimal(b);
-    if (na != nb) return na;
-    if (na && a.size() != b.size()) return a.size() < b.size();
-    return a < b;
-  };
+  const auto before = subject_before;
   if (!std::is_sorted(subjects.begin(), subjects.end(), before)) {
     std::sort(subjects.begin(), subjects.end(), before);
   }
@@ -175,13 +188,22 @@ void sort_subjects(std::vector<std::string>& subjects) {
 }
 
 std::string encode_subject_set(const std::vector<std::string>& subjects) {
+  // A million ids is one buffer: sized once, each id appended whole unless
+  // it holds the separator (then byte by byte).
+  std::size_t bytes = 0;
+  for (const auto& s : subjects) bytes += s.size() + 1;
   std::string out;
+  out.reserve(bytes);
   for (const auto& s : subjects) {
-    for (char c : s) {
-      if (c == '\n') {
-        out += "\xEF\xBF\xBD";  // U+FFFD: an id never holds the separator
-      } else {
-        out += c;
+    if (s.find('\n') == std::string::npos) {
+      out += s;
+    } else {
+      for (char c : s) {
+        if (c == '\n') {
+          out += "\xEF\xBF\xBD";  // U+FFFD: an id never holds the separator
+        } else {
+          out += c;
+        }
       }
     }
     out += '\n';

@@ -51,6 +51,8 @@ crypto::Digest chain_hash(const crypto::HmacSha256* hasher, const crypto::Digest
 
 // Subject ids in the log's order: decimal integers first, numerically, then
 // the others by their bytes; each once.
+// Whether `subjects` is already in sort_subjects() order, each once.
+bool subjects_sorted(const std::vector<std::string>& subjects);
 void sort_subjects(std::vector<std::string>& subjects);
 // The stored encoding of a subject set: each id followed by 0x0A.
 std::string encode_subject_set(const std::vector<std::string>& subjects);

@@ -918,8 +918,9 @@ class Checker {
           lines.insert(r.line);
           every_purpose = every_purpose || !r.purpose_list;
           for (int p : r.purposes) {
-            const std::string& name = syms_.purposes[static_cast<std::size_t>(p < 0 ? 0 : p)].name;
-            if (p >= 0 && std::find(purposes.begin(), purposes.end(), name) == purposes.end()) {
+            if (p < 0) continue;  // an unresolved purpose (already an error)
+            const std::string& name = syms_.purposes[static_cast<std::size_t>(p)].name;
+            if (std::find(purposes.begin(), purposes.end(), name) == purposes.end()) {
               purposes.push_back(name);
             }
           }
