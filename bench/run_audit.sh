@@ -18,7 +18,7 @@ out="$data/audit.jsonl"
 # The two scans of the guard benchmark, on its database (GUARD_DATA).
 # Its scan into a real batched log is issue 8's `guarded scan audited`.
 "$build/bench/custos_bench_guard" --data="${GUARD_DATA:-/tmp/custos-guard-bench}" |
-  grep -E '"label": ?"(raw scan|guarded scan audited log)"' |
+  tee "$data/guard.jsonl" | grep -E '"label": ?"(raw scan|guarded scan audited log)"' |
   sed 's/"guarded scan audited log"/"guarded scan audited"/' | tee -a "$out"
 python3 - "$out" <<'PY'
 import json, sys
