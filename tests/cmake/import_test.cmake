@@ -21,3 +21,11 @@ execute_process(COMMAND ${WORK_DIR}/build/consumer ${WORK_DIR} RESULT_VARIABLE r
 if(rc)
   message(FATAL_ERROR "the consumer's decision was wrong")
 endif()
+# The C API, from C, through the same package.
+file(WRITE ${WORK_DIR}/consumer.custos
+     "policy \"p\" version 1\ncategory contact.email\npurpose support basis contract\n"
+     "role agent\nallow agent to read contact.email as mask for support\n")
+execute_process(COMMAND ${WORK_DIR}/build/consumer_c ${WORK_DIR}/consumer.custos RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "the C consumer's decision was wrong")
+endif()
