@@ -1265,15 +1265,15 @@ class Checker {
     // law requires or allows without a choice: rules sharing only for
     // purposes of those bases do not count.
     const auto chosen = [&ps](int root) {
-      std::vector<int> todo{root};
-      while (!todo.empty()) {
-        const int p = todo.back();
-        todo.pop_back();
+      std::vector<int> to_visit{root};
+      while (!to_visit.empty()) {
+        const int p = to_visit.back();
+        to_visit.pop_back();
         const Basis b = ps[p].basis;
         if (b == Basis::kConsent || b == Basis::kLegitimateInterest || b == Basis::kContract) {
           return true;
         }
-        todo.insert(todo.end(), ps[p].children.begin(), ps[p].children.end());
+        to_visit.insert(to_visit.end(), ps[p].children.begin(), ps[p].children.end());
       }
       return false;
     };

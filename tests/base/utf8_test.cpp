@@ -46,11 +46,12 @@ TEST_CASE("code points, not bytes", "[utf8]") {
 TEST_CASE("utf8: display width counts terminal columns", "[utf8]") {
   using custos::detail::display_width;
   CHECK(display_width("Bruno") == 5);
-  CHECK(display_width("Chlo\xc3\xa9") == 5);    // precomposed é
-  CHECK(display_width("Chloe\xcc\x81") == 5);   // e + combining acute
+  CHECK(display_width("Chlo\xc3\xa9") == 5);              // precomposed é
+  CHECK(display_width("Chloe\xcc\x81") == 5);             // e + combining acute
   CHECK(display_width("\xe6\x9d\xb1\xe4\xba\xac") == 4);  // 東京: wide
-  CHECK(display_width("a\xe2\x80\x8b" "b") == 2);  // zero-width space
+  CHECK(display_width("a\xe2\x80\x8b"
+                      "b") == 2);                 // zero-width space
   CHECK(display_width("\xf0\x9f\x98\x80") == 2);  // an emoji
-  CHECK(display_width("\xff") == 1);                 // an invalid byte
+  CHECK(display_width("\xff") == 1);              // an invalid byte
   CHECK(display_width("") == 0);
 }
