@@ -6,11 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/entry.hpp"
+#include "base/text.hpp"
 #include "base/time.hpp"
 #include "custos/audit.hpp"
 
 namespace custos {
 namespace {
+
+using detail::html_escape;
 
 std::string joined(const std::vector<std::string>& items, const std::string& separator) {
   std::string out;
@@ -89,32 +92,6 @@ std::string sentence(const AuditAccess& a) {
   }
   if (!refused.empty()) s += " (and was refused " + listed(refused) + ")";
   return s + ", for " + words(a.purpose) + ".";
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string json_report(const std::string& subject, const std::vector<AuditAccess>& accesses) {

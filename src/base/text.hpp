@@ -32,4 +32,7 @@ int json_nesting_depth(std::string_view text);
 // one buffer, and no allocation to fail half-way through a JSON value.
 void append_json_string(std::string& out, std::string_view text);
 
+// `text` with & < > " ' escaped, for HTML text and attribute values.
+std::string html_escape(std::string_view text);
+
 }  // namespace custos::detail

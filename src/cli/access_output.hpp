@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/text.hpp"
+
 #include "lang/checker.hpp"
 #include "policy/matrix.hpp"
 
@@ -33,6 +35,6 @@ std::string access_text(const detail::Access& access, const std::string& indent)
 
 std::string json_text(const nlohmann::ordered_json& j);  // two-space indent, UTF-8 safe
 std::string csv_field(const std::string& text);          // quoted when needed (RFC 4180)
-std::string html_escape(const std::string& text);
+using detail::html_escape;                               // base/text.hpp
 
 }  // namespace custos::cli

@@ -29,3 +29,18 @@ TEST_CASE("JSON nesting is measured from the text alone", "[text]") {
   CHECK(json_nesting_depth(std::string(100000, '[') + std::string(100000, ']')) == 100000);
   CHECK(json_nesting_depth(std::string(100000, '{')) == 100000);  // need not be valid JSON
 }
+
+TEST_CASE("html_escape: the five characters HTML gives meaning to, and nothing else") {
+  CHECK(custos::detail::html_escape("<a href=\"x\">Tom & Jerry's</a> é") ==
+        "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt; é");
+  CHECK(custos::detail::html_escape("") == "");
+}
+
+TEST_CASE("append_json_string: escapes as nlohmann's dump does; invalid bytes become U+FFFD") {
+  std::string out;
+  custos::detail::append_json_string(out, std::string("a\"\\\b\f\n\r\t\x01 é/", 13));
+  CHECK(out == "\"a\\\"\\\\\\b\\f\\n\\r\\t\\u0001 é/\"");
+  out.clear();
+  custos::detail::append_json_string(out, "x\xFFy");
+  CHECK(out == "\"x\xEF\xBF\xBDy\"");
+}
