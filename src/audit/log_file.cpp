@@ -148,9 +148,8 @@ Status open_log(const std::string& path, bool create, bool keyed_if_created, Log
 
 crypto::Digest chain_hash(const crypto::HmacSha256* hasher, const crypto::Digest& previous,
                           std::string_view entry) {
-  std::string data(reinterpret_cast<const char*>(previous.data()), previous.size());
-  data.append(entry.data(), entry.size());
-  return hasher ? hasher->mac(data) : crypto::sha256(data);
+  const std::string_view h(reinterpret_cast<const char*>(previous.data()), previous.size());
+  return hasher ? hasher->mac(h, entry) : crypto::sha256(h, entry);
 }
 
 bool is_decimal(std::string_view s) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,12 @@ std::string column_text(sqlite3_stmt* s, int column) {
            : std::string();
 }
 
+std::string_view column_view(sqlite3_stmt* s, int column) {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, column));
+  return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, column)))
+           : std::string_view();
+}
+
 bool read_digest(sqlite3_stmt* s, int column, crypto::Digest& out) {
   if (sqlite3_column_bytes(s, column) != static_cast<int>(out.size())) return false;
   std::memcpy(out.data(), sqlite3_column_blob(s, column), out.size());
@@ -42,6 +49,85 @@ std::string checkpoint_message(std::uint64_t seq, const std::string& head,
 
 Status open_for_reading(const std::string& path, LogFile& file) {
   return audit::open_log(path, /*create=*/false, false, file);
+}
+
+// A sum of keyed MACs of (seq, subject) pairs, mod 2^128, and their count:
+// equal for two multisets of pairs, and, under a key drawn for this check
+// (so no one could prepare a collision), different for any two others but
+// with probability about 2^-128. Lets verification read the entries and the
+// index each in its natural order, with no sort of a million rows.
+class PairDigest {
+ public:
+  Status init() {
+    std::uint8_t key[32];
+    if (Status s = crypto::random_bytes(key, sizeof key); !s.ok()) return s;
+    mac_ = std::make_shared<crypto::HmacSha256>(
+        std::string_view(reinterpret_cast<const char*>(key), sizeof key));
+    return Status();
+  }
+  void use_key_of(const PairDigest& other) { mac_ = other.mac_; }
+  void add(std::uint64_t seq, std::string_view subject) {
+    char prefix[8];  // the seq, big-endian: fixed length, so the pair reads one way only
+    for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>(seq >> (56 - 8 * i));
+    const crypto::Digest d = mac_->mac(std::string_view(prefix, sizeof prefix), subject);
+    std::uint64_t lo = 0, hi = 0;
+    for (int i = 0; i < 8; ++i) {
+      lo = lo << 8 | d[static_cast<std::size_t>(i)];
+      hi = hi << 8 | d[static_cast<std::size_t>(8 + i)];
+    }
+    lo_ += lo;
+    hi_ += hi + (lo_ < lo ? 1 : 0);  // the carry
+    ++count_;
+  }
+  bool operator==(const PairDigest& o) const {
+    return lo_ == o.lo_ && hi_ == o.hi_ && count_ == o.count_;
+  }
+
+ private:
+  std::shared_ptr<const crypto::HmacSha256> mac_;
+  std::uint64_t lo_ = 0, hi_ = 0, count_ = 0;
+};
+
+// Names the first entry whose index rows differ from its listed subjects:
+// entries and index walked together, both by seq (the index sorted so).
+// Runs only when the digests above differ.
+Status first_index_difference(const LogFile& file) {
+  Statement entries, index;
+  if (Status s = file.prepare("SELECT seq, entry FROM audit_entries ORDER BY seq", entries);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s =
+          file.prepare("SELECT seq, subject FROM audit_subject_index ORDER BY seq, subject", index);
+      !s.ok()) {
+    return s;
+  }
+  bool index_row = sqlite3_step(index.stmt) == SQLITE_ROW;
+  audit::EntryShape shape;
+  while (sqlite3_step(entries.stmt) == SQLITE_ROW) {
+    const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(entries.stmt, 0));
+    if (!audit::scan_entry(column_view(entries.stmt, 1), shape)) {
+      return bad_entry(seq, "not a well-formed entry");
+    }
+    std::vector<std::string>& listed = shape.listed;
+    std::sort(listed.begin(), listed.end());
+    for (const auto& subject : listed) {
+      if (!index_row || static_cast<std::uint64_t>(sqlite3_column_int64(index.stmt, 0)) != seq ||
+          column_view(index.stmt, 1) != subject) {
+        return bad_entry(seq, "the subject index lacks subject `" + subject +
+                                  "` (a report would hide this access)");
+      }
+      index_row = sqlite3_step(index.stmt) == SQLITE_ROW;
+    }
+    if (index_row && static_cast<std::uint64_t>(sqlite3_column_int64(index.stmt, 0)) == seq) {
+      return bad_entry(seq, "the subject index lists a subject the entry does not");
+    }
+  }
+  if (index_row) {
+    return bad_entry(static_cast<std::uint64_t>(sqlite3_column_int64(index.stmt, 0)),
+                     "the subject index lists an entry the log does not have");
+  }
+  return Status();
 }
 
 }  // namespace
@@ -69,14 +155,8 @@ Result<AuditVerification> verify_audit_log(const std::string& path, const std::s
       checkpointed.insert(static_cast<std::uint64_t>(sqlite3_column_int64(c.stmt, 0)));
     }
   }
-  // Expected index rows, kept per entry and compared as we go.
-  Statement entries, index, sets;
+  Statement entries, sets;
   if (Status s = file.prepare("SELECT seq, entry, hash FROM audit_entries ORDER BY seq", entries);
-      !s.ok()) {
-    return s;
-  }
-  if (Status s =
-          file.prepare("SELECT seq, subject FROM audit_subject_index ORDER BY seq, subject", index);
       !s.ok()) {
     return s;
   }
@@ -84,8 +164,12 @@ Result<AuditVerification> verify_audit_log(const std::string& path, const std::s
       !s.ok()) {
     return s;
   }
-  // The index, walked in step with the entries (sorted by seq, then subject).
-  bool index_row = sqlite3_step(index.stmt) == SQLITE_ROW;
+  // Step 4 (the index) by digest: the pairs the entries list and the index's
+  // rows, each read in its own natural order, summed under a key drawn now.
+  // Only an exact walk finds which entry differs, and it runs only then.
+  PairDigest listed_pairs, indexed_pairs;
+  if (Status s = listed_pairs.init(); !s.ok()) return s;
+  indexed_pairs.use_key_of(listed_pairs);
   crypto::Digest previous{};
   std::uint64_t expected_seq = 1;
   std::uint64_t set_entries = 0;
@@ -97,7 +181,8 @@ Result<AuditVerification> verify_audit_log(const std::string& path, const std::s
                                          ? "missing (the next entry is " + std::to_string(seq) + ")"
                                          : "out of order");
     }
-    const std::string text = column_text(entries.stmt, 1);
+    // In place: valid until the next step.
+    const std::string_view text = column_view(entries.stmt, 1);
     crypto::Digest stored;
     if (!read_digest(entries.stmt, 2, stored)) return bad_entry(seq, "its hash is damaged");
     const crypto::Digest hash = audit::chain_hash(hasher.get(), previous, text);
@@ -110,7 +195,6 @@ Result<AuditVerification> verify_audit_log(const std::string& path, const std::s
       return bad_entry(seq, "not a well-formed entry");
     }
     // Its subjects: listed (and indexed), or a set stored beside.
-    std::vector<std::string>& listed = shape.listed;
     if (shape.subject_set) {
       ++set_entries;
       sqlite3_reset(sets.stmt);
@@ -123,26 +207,25 @@ Result<AuditVerification> verify_audit_log(const std::string& path, const std::s
         return bad_entry(seq, "its subject set does not match the entry");
       }
     }
-    std::sort(listed.begin(), listed.end());
-    for (const auto& subject : listed) {
-      if (!index_row || static_cast<std::uint64_t>(sqlite3_column_int64(index.stmt, 0)) != seq ||
-          column_text(index.stmt, 1) != subject) {
-        return bad_entry(seq, "the subject index lacks subject `" + subject +
-                                  "` (a report would hide this access)");
-      }
-      index_row = sqlite3_step(index.stmt) == SQLITE_ROW;
-    }
-    if (index_row && static_cast<std::uint64_t>(sqlite3_column_int64(index.stmt, 0)) == seq) {
-      return bad_entry(seq, "the subject index lists a subject the entry does not");
-    }
+    for (const auto& subject : shape.listed) listed_pairs.add(seq, subject);
     if (checkpointed.count(seq)) heads[seq] = hash;
     previous = hash;
     out.entries = seq;
     ++expected_seq;
   }
-  if (index_row) {
-    return bad_entry(static_cast<std::uint64_t>(sqlite3_column_int64(index.stmt, 0)),
-                     "the subject index lists an entry the log does not have");
+  {
+    Statement index;
+    if (Status s = file.prepare("SELECT seq, subject FROM audit_subject_index", index); !s.ok()) {
+      return s;
+    }
+    while (sqlite3_step(index.stmt) == SQLITE_ROW) {
+      indexed_pairs.add(static_cast<std::uint64_t>(sqlite3_column_int64(index.stmt, 0)),
+                        column_view(index.stmt, 1));
+    }
+  }
+  if (!(listed_pairs == indexed_pairs)) {
+    if (Status s = first_index_difference(file); !s.ok()) return s;
+    return Status(StatusCode::kCorruption, "the subject index does not match the entries");
   }
   {
     Statement count;

@@ -16,6 +16,9 @@ namespace custos::crypto {
 using Digest = std::array<std::uint8_t, 32>;
 
 Digest sha256(std::string_view data);
+// SHA-256 of `first` followed by `second`, without joining them: a chain link
+// (previous hash || entry) hashed in place.
+Digest sha256(std::string_view first, std::string_view second);
 Digest hmac_sha256(std::string_view key, std::string_view data);
 
 // HMAC-SHA256 under one fixed key, with the key's inner and outer pads hashed
@@ -30,6 +33,8 @@ class HmacSha256 {
   HmacSha256(const HmacSha256&) = default;
   HmacSha256& operator=(const HmacSha256&) = default;
   Digest mac(std::string_view data) const;
+  // The MAC of `first` followed by `second`.
+  Digest mac(std::string_view first, std::string_view second) const;
 
  private:
   // Two SHA256_CTX states after the pads (OpenSSL's type stays in crypto.cpp).

@@ -246,6 +246,44 @@ TEST_CASE("audit: the subject index is checked against the entries", "[audit]") 
     tamper(path, "INSERT INTO audit_subject_index VALUES ('c-43', 2)");
     CHECK(verify_error(path) == "entry 2: the subject index lists a subject the entry does not");
   }
+  // Verification compares the two sides by a keyed digest of their pairs,
+  // then names the entry by an exact walk: the changes below keep the row
+  // count, the set of seqs or the set of subjects, and are caught all the same.
+  SECTION("an index row moved to an entry that does not exist") {
+    tamper(path, "UPDATE audit_subject_index SET seq = 9 WHERE seq = 2");
+    CHECK(verify_error(path) ==
+          "entry 2: the subject index lacks subject `c-42` (a report would hide this access)");
+  }
+  SECTION("an index row's subject replaced") {
+    tamper(path, "UPDATE audit_subject_index SET subject = 'c-41' WHERE seq = 3");
+    CHECK(verify_error(path) ==
+          "entry 3: the subject index lacks subject `c-42` (a report would hide this access)");
+  }
+  SECTION("an index row for an entry the log does not have") {
+    tamper(path, "INSERT INTO audit_subject_index VALUES ('c-42', 9)");
+    CHECK(verify_error(path) == "entry 9: the subject index lists an entry the log does not have");
+  }
+}
+
+TEST_CASE("audit: two entries' index rows swapped are caught", "[audit]") {
+  Scratch s("index-swap");
+  const std::string path = s.file("audit.db");
+  {
+    AuditOptions options;
+    options.key = kKey;
+    auto log = AuditLog::open(path, options);
+    REQUIRE(log.ok());
+    REQUIRE((*log)->append(record(1, {"c-1"})).ok());
+    REQUIRE((*log)->append(record(2, {"c-2"})).ok());
+    REQUIRE((*log)->flush().ok());
+  }
+  REQUIRE(verify_error(path) == "ok");
+  // The same subjects, the same seqs, the same count: only the pairs differ.
+  tamper(path,
+         "UPDATE audit_subject_index SET subject = CASE subject WHEN 'c-1' THEN 'c-2' ELSE 'c-1' "
+         "END");
+  CHECK(verify_error(path) ==
+        "entry 1: the subject index lacks subject `c-1` (a report would hide this access)");
 }
 
 TEST_CASE("audit: a large read stores its subjects as one set, still reported and verified",

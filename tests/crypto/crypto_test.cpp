@@ -36,6 +36,11 @@ TEST_CASE("crypto: HMAC-SHA256 matches RFC 4231", "[crypto]") {
     const crypto::HmacSha256 prepared(v.key);
     CHECK(hex(prepared.mac(v.data)) == v.mac);
     CHECK(hex(prepared.mac(v.data)) == v.mac);  // the prepared state is not consumed
+    // In two parts, split anywhere: the same MAC as of the whole.
+    for (std::size_t at : {std::size_t{0}, std::size_t{3}, v.data.size()}) {
+      CHECK(hex(prepared.mac(std::string_view(v.data).substr(0, at),
+                             std::string_view(v.data).substr(at))) == v.mac);
+    }
   }
 }
 
@@ -44,6 +49,10 @@ TEST_CASE("crypto: SHA-256 of the empty string and of abc", "[crypto]") {
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(hex(crypto::sha256("abc")) ==
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // Two parts hash as their concatenation.
+  CHECK(hex(crypto::sha256("a", "bc")) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(hex(crypto::sha256("", "abc")) == hex(crypto::sha256("abc", "")));
 }
 
 TEST_CASE("crypto: Ed25519 signs, verifies, and refuses a changed byte or a foreign key",
