@@ -72,6 +72,16 @@ void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
   std::size_t pos = 0;
   while (pos < text.size()) {
+    // A run of bytes that need no escape, appended at once.
+    std::size_t end = pos;
+    while (end < text.size()) {
+      const auto b = static_cast<unsigned char>(text[end]);
+      if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') break;
+      ++end;
+    }
+    out.append(text.data() + pos, end - pos);
+    pos = end;
+    if (pos == text.size()) break;
     const auto c = static_cast<unsigned char>(text[pos]);
     if (c >= 0x80) {
       const std::size_t start = pos;

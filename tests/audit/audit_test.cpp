@@ -501,6 +501,83 @@ TEST_CASE("audit: an engine with an audit log logs every check; a failed append 
   CHECK(d.items[0].transform == Transform{});
 }
 
+TEST_CASE("audit: an entry's text is the canonical dump of its content", "[audit]") {
+  // The writer appends the text member by member; the oracle is a JSON tree
+  // of the same content, dumped canonically (sorted keys, compact).
+  custos::AccessRecord r;
+  r.kind = custos::AccessRecord::Kind::kPurge;
+  r.time = 1795867200;
+  r.actor = "agent \"7\"\\ \x01\t\xC3\xA9 \xFF";  // escapes, control, non-ASCII, invalid UTF-8
+  r.roles = {"support_agent", "z", "a"};
+  r.purpose = "service.support";
+  r.action = "erase";
+  custos::AccessRecord::Column granted, withheld;
+  granted.table = "Customer";
+  granted.column = "Name";
+  granted.category = "identity.name";
+  granted.allowed = true;
+  granted.transform = custos::Transform{custos::Transform::Kind::kTruncate, 3};
+  granted.rule = "r2";
+  withheld.table = "Customer";
+  withheld.column = "Email";
+  withheld.category = "contact.email";
+  withheld.rule = "r1";
+  withheld.withheld = {custos::Reason::kConsentMissing, custos::Reason::kRetentionExpired};
+  r.columns = {granted, withheld};
+  r.rows = 12345678901234ULL;
+  r.sql = "SELECT 1";
+  r.fingerprint = "0123456789abcdef";
+  r.refused = true;
+  r.refusal = "line\nbreak";
+  r.policy.version = -3;
+  r.subjects = {"b", "10", "9"};
+  const std::string text = custos::audit::finish_entry(custos::audit::make_entry(r), 7);
+
+  nlohmann::json categories = nlohmann::json::array();
+  categories.push_back({{"table", "Customer"},
+                        {"column", "Name"},
+                        {"category", "identity.name"},
+                        {"effect", "allow"},
+                        {"transform", "truncate(3)"},
+                        {"rule", "r2"},
+                        {"reasons", nlohmann::json::array()}});
+  categories.push_back({{"table", "Customer"},
+                        {"column", "Email"},
+                        {"category", "contact.email"},
+                        {"effect", "deny"},
+                        {"transform", ""},
+                        {"rule", "r1"},
+                        {"reasons", {"consent_missing", "retention_expired"}}});
+  nlohmann::json e = {{"seq", 7},
+                      {"time", "2026-11-28T12:00:00Z"},
+                      {"kind", "purge"},
+                      {"actor", r.actor},
+                      {"roles", r.roles},
+                      {"purpose", r.purpose},
+                      {"action", "erase"},
+                      {"categories", categories},
+                      {"rules", {"r1", "r2"}},
+                      {"rows", 12345678901234ULL},
+                      {"sql", "SELECT 1"},
+                      {"fingerprint", "0123456789abcdef"},
+                      {"refused", true},
+                      {"refusal", "line\nbreak"},
+                      {"policy", {{"name", ""}, {"version", -3}, {"sha256", std::string(64, '0')}}},
+                      {"subjects", {"9", "10", "b"}}};
+  CHECK(text == custos::audit::canonical(e));
+  CHECK(text.find("\\u0001\\t\xC3\xA9 \xEF\xBF\xBD") != std::string::npos);
+
+  // Past 64 subjects: the set's count and digest instead of the ids.
+  r.subjects.clear();
+  for (int i = 100; i > 0; --i) r.subjects.push_back(std::to_string(i));
+  const auto pending = custos::audit::make_entry(r);
+  CHECK(pending.subjects.empty());
+  e["subjects"] = {
+      {"count", 100},
+      {"sha256", custos::crypto::to_hex(custos::crypto::sha256(pending.encoded_set).data(), 32)}};
+  CHECK(custos::audit::finish_entry(pending, 7) == custos::audit::canonical(e));
+}
+
 TEST_CASE("audit: the entry scanner reads canonical entries and refuses anything else", "[audit]") {
   // An entry as the writer makes it: nlohmann's canonical dump, split at seq.
   custos::AccessRecord r;
