@@ -134,6 +134,30 @@ CUSTOS_EXPORT Result<std::string> audit_report(const std::string& path, const st
                                                ReportFormat format = ReportFormat::kJson,
                                                Timestamp since = 0);
 
+// A log opened once for reading, for a service that answers many data
+// subjects: the file is opened and its format checked once; each call is
+// then one indexed query (audit_accesses and audit_report open the file per
+// call). It holds no read transaction between calls, so writers and
+// checkpoints go on. Thread-safety: safe from many threads (calls take turns).
+class CUSTOS_EXPORT AuditReader final {
+ public:
+  // kNotFound when there is no file, kCorruption when it is not an audit log.
+  static Result<std::unique_ptr<AuditReader>> open(const std::string& path);
+  ~AuditReader();
+  AuditReader(const AuditReader&) = delete;
+  AuditReader& operator=(const AuditReader&) = delete;
+
+  // As audit_accesses and audit_report, on this open log.
+  Result<std::vector<AuditAccess>> accesses(const std::string& subject, Timestamp since = 0) const;
+  Result<std::string> report(const std::string& subject, ReportFormat format = ReportFormat::kJson,
+                             Timestamp since = 0) const;
+
+ private:
+  class Impl;
+  CUSTOS_NO_EXPORT explicit AuditReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 // Calls `line` with one JSON line per entry after `since_seq` (FORMAT.md,
 // section 7), in order.
 CUSTOS_EXPORT Status export_audit_log(const std::string& path, std::uint64_t since_seq,

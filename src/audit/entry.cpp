@@ -366,96 +366,153 @@ class Scanner {
 
 }  // namespace
 
-bool scan_entry(std::string_view text, EntryShape& out) {
-  // FORMAT.md 3.2's members in canonical (byte) order, with the first byte
-  // of their type: '"' string, '[' array, '{' object, '0' integer, 'b' boolean.
-  // Each key with its quotes, the colon, and the comma before it.
-  static constexpr std::pair<std::string_view, char> kMembers[] = {
-      {"{\"action\":", '"'},      {",\"actor\":", '"'},   {",\"categories\":", '['},
-      {",\"fingerprint\":", '"'}, {",\"kind\":", '"'},    {",\"policy\":", '{'},
-      {",\"purpose\":", '"'},     {",\"refusal\":", '"'}, {",\"refused\":", 'b'},
-      {",\"roles\":", '['},       {",\"rows\":", '0'},    {",\"rules\":", '['},
-      {",\"seq\":", 's'},         {",\"sql\":", '"'},     {",\"subjects\":", '*'},
-      {",\"time\":", '"'},
+namespace {
+
+// Reads `text` as an entry (FORMAT.md 3.2) in one pass: exactly its members,
+// in canonical (byte) order, each of its type; each `categories` element
+// and `policy` with exactly their members, in order. Fills `shape`, and
+// `access` when given (a report's fields); skips the rest.
+bool scan(std::string_view text, EntryShape& shape, ScannedAccess* access) {
+  enum Member {
+    kAction,
+    kActor,
+    kCategories,
+    kFingerprint,
+    kKind,
+    kPolicy,
+    kPurpose,
+    kRefusal,
+    kRefused,
+    kRoles,
+    kRows,
+    kRules,
+    kSeq,
+    kSql,
+    kSubjects,
+    kTime
+  };
+  // Each key with its quotes, the colon, and the brace or comma before it.
+  static constexpr std::string_view kKeys[] = {
+      "{\"action\":",  ",\"actor\":",  ",\"categories\":", ",\"fingerprint\":",
+      ",\"kind\":",    ",\"policy\":", ",\"purpose\":",    ",\"refusal\":",
+      ",\"refused\":", ",\"roles\":",  ",\"rows\":",       ",\"rules\":",
+      ",\"seq\":",     ",\"sql\":",    ",\"subjects\":",   ",\"time\":",
   };
   Scanner s(text);
-  for (const auto& [key, type] : kMembers) {
-    if (!s.literal(key)) return false;
-    if (type == 's') {
-      if (!s.unsigned_integer(out.seq)) return false;
-    } else if (type == '*') {
-      out.listed.clear();
-      if (s.eat('[')) {
-        out.subject_set = false;
-        if (!s.eat(']')) {
-          do {
-            out.listed.emplace_back();
-            if (!s.string(&out.listed.back())) return false;
-          } while (s.eat(','));
-          if (!s.eat(']')) return false;
-        }
-      } else {
-        out.subject_set = true;
-        out.set_sha256.clear();
-        std::string count_key, sha_key;
-        if (!(s.eat('{') && s.string(&count_key) && count_key == "count" && s.eat(':') &&
-              s.unsigned_integer(out.set_count) && s.eat(',') && s.string(&sha_key) &&
-              sha_key == "sha256" && s.eat(':') && s.string(&out.set_sha256) && s.eat('}'))) {
-          return false;
-        }
+  const auto text_member = [&](std::string* out) { return s.peek() == '"' && s.string(out); };
+  const auto strings_member = [&](std::vector<std::string>* out) {
+    if (s.peek() != '[') return false;
+    if (!out) return s.array([&] { return s.string(nullptr); });
+    out->clear();
+    return s.strings(*out);
+  };
+  for (int m = kAction; m <= kTime; ++m) {
+    if (!s.literal(kKeys[m])) return false;
+    bool ok = false;
+    switch (m) {
+      case kAction:
+        ok = text_member(access ? &access->action : nullptr);
+        break;
+      case kActor:
+        ok = text_member(access ? &access->actor : nullptr);
+        break;
+      case kKind:
+        ok = text_member(access ? &access->kind : nullptr);
+        break;
+      case kPurpose:
+        ok = text_member(access ? &access->purpose : nullptr);
+        break;
+      case kTime:
+        ok = text_member(access ? &access->time : nullptr);
+        break;
+      case kFingerprint:
+      case kRefusal:
+      case kSql:
+        ok = text_member(nullptr);
+        break;
+      case kRoles:
+        ok = strings_member(access ? &access->roles : nullptr);
+        break;
+      case kRules:
+        ok = strings_member(access ? &access->rules : nullptr);
+        break;
+      case kRefused:
+        ok = s.literal("true") || s.literal("false");
+        break;
+      case kRows: {
+        std::uint64_t ignored;
+        ok = s.unsigned_integer(ignored);
+        break;
       }
-    } else if (type == '0') {
-      std::uint64_t ignored;
-      if (!s.unsigned_integer(ignored)) return false;
-    } else if (type == 'b') {
-      if (s.peek() != 't' && s.peek() != 'f') return false;
-      if (!s.value()) return false;
-    } else {
-      if (s.peek() != type || !s.value()) return false;
+      case kSeq:
+        ok = s.unsigned_integer(shape.seq);
+        break;
+      case kCategories:
+        if (access) access->categories.clear();
+        ok = s.array([&] {
+          ScannedAccess::Category c;
+          std::string* const none = nullptr;
+          const bool read =
+              s.literal("{\"category\":") && text_member(access ? &c.category : none) &&
+              s.literal(",\"column\":") && text_member(none) && s.literal(",\"effect\":") &&
+              text_member(access ? &c.effect : none) && s.literal(",\"reasons\":") &&
+              strings_member(nullptr) && s.literal(",\"rule\":") && text_member(none) &&
+              s.literal(",\"table\":") && text_member(none) && s.literal(",\"transform\":") &&
+              text_member(access ? &c.transform : none) && s.eat('}');
+          if (read && access) access->categories.push_back(std::move(c));
+          return read;
+        });
+        break;
+      case kPolicy: {
+        if (!(s.literal("{\"name\":") && text_member(access ? &access->policy_name : nullptr) &&
+              s.literal(",\"sha256\":") && text_member(nullptr) && s.literal(",\"version\":"))) {
+          break;
+        }
+        const bool negative = s.eat('-');
+        std::uint64_t version = 0;
+        ok = s.unsigned_integer(version) && version <= INT64_MAX && s.eat('}');
+        if (ok && access) {
+          const auto magnitude = static_cast<std::int64_t>(version);
+          access->policy_version = negative ? -magnitude : magnitude;
+        }
+        break;
+      }
+      case kSubjects:
+        shape.listed.clear();
+        if (s.eat('[')) {
+          shape.subject_set = false;
+          if (!s.eat(']')) {
+            do {
+              shape.listed.emplace_back();
+              if (!s.string(&shape.listed.back())) return false;
+            } while (s.eat(','));
+            if (!s.eat(']')) return false;
+          }
+          ok = true;
+        } else {
+          shape.subject_set = true;
+          shape.set_sha256.clear();
+          ok = s.literal("{\"count\":") && s.unsigned_integer(shape.set_count) &&
+               s.literal(",\"sha256\":") && s.string(&shape.set_sha256) && s.eat('}');
+        }
+        break;
     }
+    if (!ok) return false;
   }
   return s.eat('}') && s.at_end();
 }
 
-}  // namespace custos::audit
+}  // namespace
 
-namespace custos::audit {
+bool scan_entry(std::string_view text, EntryShape& out) {
+  return scan(text, out, nullptr);
+}
 
 bool scan_access(std::string_view text, ScannedAccess& out) {
   EntryShape shape;
-  if (!scan_entry(text, shape)) return false;  // members, order and types as written
+  if (!scan(text, shape, &out)) return false;
   out.subject_set = shape.subject_set;
-  Scanner s(text);
-  return s.object([&](const std::string& key) {
-    if (key == "time") return s.string(&out.time);
-    if (key == "kind") return s.string(&out.kind);
-    if (key == "actor") return s.string(&out.actor);
-    if (key == "purpose") return s.string(&out.purpose);
-    if (key == "action") return s.string(&out.action);
-    if (key == "roles") return s.strings(out.roles);
-    if (key == "rules") return s.strings(out.rules);
-    if (key == "categories") {
-      return s.array([&] {
-        ScannedAccess::Category c;
-        const bool ok = s.object([&](const std::string& k) {
-          if (k == "category") return s.string(&c.category);
-          if (k == "effect") return s.string(&c.effect);
-          if (k == "transform") return s.string(&c.transform);
-          return s.value();
-        });
-        out.categories.push_back(std::move(c));
-        return ok;
-      });
-    }
-    if (key == "policy") {
-      return s.object([&](const std::string& k) {
-        if (k == "name") return s.string(&out.policy_name);
-        if (k == "version") return s.unsigned_integer(out.policy_version);
-        return s.value();
-      });
-    }
-    return s.value();
-  });
+  return true;
 }
 
 }  // namespace custos::audit

@@ -60,7 +60,7 @@ struct ScannedAccess {
   };
   std::vector<Category> categories;  // every element, public columns included
   std::string policy_name;
-  std::uint64_t policy_version = 0;
+  std::int64_t policy_version = 0;
   bool subject_set = false;
 };
 

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -330,53 +331,77 @@ Result<std::uint64_t> checkpoint_audit_log(const std::string& path,
   return seq;
 }
 
-Result<std::vector<AuditAccess>> audit_accesses(const std::string& path, const std::string& subject,
-                                                Timestamp since) {
+class CUSTOS_NO_EXPORT AuditReader::Impl {
+ public:
   LogFile file;
-  if (Status s = open_for_reading(path, file); !s.ok()) return s;
-  sqlite3_exec(file.db, "BEGIN", nullptr, nullptr, nullptr);
-  // Listed subjects come from the index; subject sets are searched.
-  Statement listed;
-  if (Status s = file.prepare(
-          "SELECT e.seq, e.entry FROM audit_subject_index i JOIN audit_entries e ON e.seq = i.seq "
-          "WHERE i.subject = ?1 "
-          // CROSS JOIN keeps the sets as the outer loop: never a scan of every entry.
-          "UNION ALL SELECT e.seq, e.entry FROM audit_subject_sets s CROSS JOIN audit_entries e ON "
-          "e.seq = s.seq WHERE instr(CAST(s.subjects AS TEXT), ?2) > 0 "
-          "ORDER BY 1",
-          listed);
-      !s.ok()) {
-    return s;
+  Statement listed;  // the subject's entries: indexed, or in a set that names them
+  Statement set;     // one entry's subject set
+  std::mutex mutex;
+
+  Status prepare() {
+    if (Status s = file.prepare(
+            "SELECT e.seq, e.entry FROM audit_subject_index i JOIN audit_entries e ON "
+            "e.seq = i.seq WHERE i.subject = ?1 "
+            // CROSS JOIN keeps the sets as the outer loop: never a scan of every entry.
+            "UNION ALL SELECT e.seq, e.entry FROM audit_subject_sets s CROSS JOIN audit_entries e "
+            "ON e.seq = s.seq WHERE instr(CAST(s.subjects AS TEXT), ?2) > 0 "
+            "ORDER BY 1",
+            listed);
+        !s.ok()) {
+      return s;
+    }
+    return file.prepare("SELECT subjects FROM audit_subject_sets WHERE seq = ?1", set);
   }
-  sqlite3_bind_text(listed.stmt, 1, subject.data(), static_cast<int>(subject.size()),
-                    SQLITE_STATIC);
+};
+
+AuditReader::AuditReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AuditReader::~AuditReader() = default;
+
+Result<std::unique_ptr<AuditReader>> AuditReader::open(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  if (Status s = open_for_reading(path, impl->file); !s.ok()) return s;
+  if (Status s = impl->prepare(); !s.ok()) return s;
+  return std::unique_ptr<AuditReader>(new AuditReader(std::move(impl)));
+}
+
+Result<std::vector<AuditAccess>> AuditReader::accesses(const std::string& subject,
+                                                       Timestamp since) const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  sqlite3_stmt* const listed = impl_->listed.stmt;
+  sqlite3_stmt* const set = impl_->set.stmt;
+  // One statement, one snapshot: the set lookups below run while it is
+  // active, in its read transaction, which ends with the resets.
+  struct Reset {
+    sqlite3_stmt* a;
+    sqlite3_stmt* b;
+    ~Reset() {
+      sqlite3_reset(a);
+      sqlite3_clear_bindings(a);
+      sqlite3_reset(b);
+    }
+  } reset{listed, set};
+  sqlite3_bind_text(listed, 1, subject.data(), static_cast<int>(subject.size()), SQLITE_STATIC);
   const std::string needle = subject + "\n";
-  sqlite3_bind_text(listed.stmt, 2, needle.data(), static_cast<int>(needle.size()), SQLITE_STATIC);
+  sqlite3_bind_text(listed, 2, needle.data(), static_cast<int>(needle.size()), SQLITE_STATIC);
   std::vector<AuditAccess> out;
   std::uint64_t last = 0;
+  audit::ScannedAccess e;
   int rc;
-  while ((rc = sqlite3_step(listed.stmt)) == SQLITE_ROW) {
-    const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(listed.stmt, 0));
+  while ((rc = sqlite3_step(listed)) == SQLITE_ROW) {
+    const auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(listed, 0));
     if (seq == last) continue;
-    audit::ScannedAccess e;
-    const auto* bytes = static_cast<const char*>(sqlite3_column_blob(listed.stmt, 1));
-    if (!bytes ||
-        !audit::scan_access(
-            std::string_view(bytes, static_cast<std::size_t>(sqlite3_column_bytes(listed.stmt, 1))),
-            e)) {
+    e = audit::ScannedAccess{};
+    const std::string_view text = column_view(listed, 1);
+    if (text.data() == nullptr || !audit::scan_access(text, e)) {
       return Status(StatusCode::kCorruption,
-                    path + ": entry " + std::to_string(seq) + " is not well formed");
+                    impl_->file.path + ": entry " + std::to_string(seq) + " is not well formed");
     }
     if (e.subject_set) {
       // instr() found the text; make sure it is a whole id of the set.
-      Statement set;
-      if (Status s = file.prepare("SELECT subjects FROM audit_subject_sets WHERE seq = ?1", set);
-          !s.ok()) {
-        return s;
-      }
-      sqlite3_bind_int64(set.stmt, 1, static_cast<sqlite3_int64>(seq));
-      if (sqlite3_step(set.stmt) != SQLITE_ROW) continue;
-      const auto ids = audit::decode_subject_set(column_text(set.stmt, 0));
+      sqlite3_reset(set);
+      sqlite3_bind_int64(set, 1, static_cast<sqlite3_int64>(seq));
+      if (sqlite3_step(set) != SQLITE_ROW) continue;
+      const auto ids = audit::decode_subject_set(column_text(set, 0));
       if (std::find(ids.begin(), ids.end(), subject) == ids.end()) continue;
     }
     AuditAccess a;
@@ -405,8 +430,15 @@ Result<std::vector<AuditAccess>> audit_accesses(const std::string& path, const s
     a.policy = e.policy_name + " version " + std::to_string(e.policy_version);
     out.push_back(std::move(a));
   }
-  if (rc != SQLITE_DONE) return file.error("cannot read the audit log");
+  if (rc != SQLITE_DONE) return impl_->file.error("cannot read the audit log");
   return out;
+}
+
+Result<std::vector<AuditAccess>> audit_accesses(const std::string& path, const std::string& subject,
+                                                Timestamp since) {
+  auto reader = AuditReader::open(path);
+  if (!reader.ok()) return reader.status();
+  return (*reader)->accesses(subject, since);
 }
 
 Status export_audit_log(const std::string& path, std::uint64_t since_seq,

@@ -3,8 +3,6 @@
 // read, plain words first.
 #include <map>
 
-#include <nlohmann/json.hpp>
-
 #include "audit/entry.hpp"
 #include "base/text.hpp"
 #include "base/time.hpp"
@@ -94,27 +92,42 @@ std::string sentence(const AuditAccess& a) {
   return s + ", for " + words(a.purpose) + ".";
 }
 
+// One access per line: `{"time": ..., ...}`, members in this order.
 std::string json_report(const std::string& subject, const std::vector<AuditAccess>& accesses) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::object();  // never null: src/capi/capi.cpp
-  out["subject"] = subject;
-  out["accesses"] = nlohmann::ordered_json::array();
-  for (const auto& a : accesses) {
-    nlohmann::ordered_json j = nlohmann::ordered_json::object();  // never null: src/capi/capi.cpp
-    j["time"] = detail::format_rfc3339(a.time);
-    j["actor"] = a.actor;
-    j["roles"] = a.roles;
-    j["purpose"] = a.purpose;
-    j["action"] = a.action;
-    j["categories"] = nlohmann::ordered_json::array();
-    for (const auto& c : a.categories) {
-      j["categories"].push_back(
-          {{"category", c.category}, {"effect", c.effect}, {"transform", c.transform}});
+  std::string out = "{\n  \"subject\": ";
+  out.reserve(128 + 400 * accesses.size());
+  detail::append_json_string(out, subject);
+  out += ",\n  \"accesses\": [";
+  const auto member = [&out](const char* key, std::string_view value) {
+    out += key;
+    detail::append_json_string(out, value);
+  };
+  for (std::size_t i = 0; i < accesses.size(); ++i) {
+    const AuditAccess& a = accesses[i];
+    out += i ? ",\n    " : "\n    ";
+    member("{\"time\": ", detail::format_rfc3339(a.time));
+    member(", \"actor\": ", a.actor);
+    out += ", \"roles\": [";
+    for (std::size_t r = 0; r < a.roles.size(); ++r) {
+      if (r) out += ", ";
+      detail::append_json_string(out, a.roles[r]);
     }
-    j["rule"] = joined(a.rules, ", ");
-    j["policy"] = a.policy;
-    out["accesses"].push_back(std::move(j));
+    member("], \"purpose\": ", a.purpose);
+    member(", \"action\": ", a.action);
+    out += ", \"categories\": [";
+    for (std::size_t c = 0; c < a.categories.size(); ++c) {
+      if (c) out += ", ";
+      member("{\"category\": ", a.categories[c].category);
+      member(", \"effect\": ", a.categories[c].effect);
+      member(", \"transform\": ", a.categories[c].transform);
+      out += '}';
+    }
+    member("], \"rule\": ", joined(a.rules, ", "));
+    member(", \"policy\": ", a.policy);
+    out += '}';
   }
-  return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  out += accesses.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  return out;
 }
 
 std::string text_report(const std::string& subject, const std::vector<AuditAccess>& accesses) {
@@ -168,19 +181,26 @@ std::string html_report(const std::string& subject, const std::vector<AuditAcces
 
 }  // namespace
 
-Result<std::string> audit_report(const std::string& path, const std::string& subject,
-                                 ReportFormat format, Timestamp since) {
-  auto accesses = audit_accesses(path, subject, since);
-  if (!accesses.ok()) return accesses.status();
+Result<std::string> AuditReader::report(const std::string& subject, ReportFormat format,
+                                        Timestamp since) const {
+  auto found = accesses(subject, since);
+  if (!found.ok()) return found.status();
   switch (format) {
     case ReportFormat::kText:
-      return text_report(subject, *accesses);
+      return text_report(subject, *found);
     case ReportFormat::kHtml:
-      return html_report(subject, *accesses);
+      return html_report(subject, *found);
     case ReportFormat::kJson:
       break;
   }
-  return json_report(subject, *accesses);
+  return json_report(subject, *found);
+}
+
+Result<std::string> audit_report(const std::string& path, const std::string& subject,
+                                 ReportFormat format, Timestamp since) {
+  auto reader = AuditReader::open(path);
+  if (!reader.ok()) return reader.status();
+  return (*reader)->report(subject, format, since);
 }
 
 }  // namespace custos

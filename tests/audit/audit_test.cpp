@@ -367,6 +367,52 @@ TEST_CASE("audit: the report lists every access to a subject, as JSON, text and 
   CHECK(*text == "Accesses to the data of subject nobody: 0\n");
 }
 
+TEST_CASE("audit: a reader opened once answers report after report, and sees new entries",
+          "[audit]") {
+  Scratch s("reader");
+  const std::string path = s.file("audit.db");
+  CHECK(AuditReader::open(path).status().code() == StatusCode::kNotFound);
+  AuditOptions options;
+  options.key = kKey;
+  options.durability = AuditOptions::Durability::kSync;
+  auto log = AuditLog::open(path, options);
+  REQUIRE(log.ok());
+  REQUIRE((*log)->append(record(1, {"c-42"})).ok());
+  auto reader = AuditReader::open(path);
+  REQUIRE(reader.ok());
+  auto first = (*reader)->accesses("c-42");
+  REQUIRE(first.ok());
+  REQUIRE(first->size() == 1);
+  CHECK((*first)[0].seq == 1);
+  // The reader holds no snapshot between calls: a later entry is seen.
+  REQUIRE((*log)->append(record(2, {"c-42", "c-7"})).ok());
+  auto second = (*reader)->accesses("c-42");
+  REQUIRE(second.ok());
+  REQUIRE(second->size() == 2);
+  CHECK((*second)[1].seq == 2);
+  CHECK((*reader)->accesses("c-7")->size() == 1);
+  CHECK((*reader)->accesses("c-4")->empty());  // a prefix of an id is not the id
+  for (const auto format : {ReportFormat::kJson, ReportFormat::kText, ReportFormat::kHtml}) {
+    auto mine = (*reader)->report("c-42", format);
+    auto opened = audit_report(path, "c-42", format);
+    REQUIRE(mine.ok());
+    REQUIRE(opened.ok());
+    CHECK(*mine == *opened);
+  }
+  // The JSON report, exactly: one access per line.
+  auto json = (*reader)->report("c-7", ReportFormat::kJson);
+  REQUIRE(json.ok());
+  CHECK(*json ==
+        "{\n  \"subject\": \"c-7\",\n  \"accesses\": [\n"
+        "    {\"time\": \"2026-03-03T00:02:00Z\", \"actor\": \"agent-7\", \"roles\": "
+        "[\"support_agent\"], \"purpose\": \"service.support\", \"action\": \"read\", "
+        "\"categories\": [{\"category\": \"contact.email\", \"effect\": \"allow\", "
+        "\"transform\": \"mask\"}], \"rule\": \"support-contact\", \"policy\": \"acme-crm "
+        "version 7\"}\n  ]\n}\n");
+  CHECK(*(*reader)->report("nobody", ReportFormat::kJson) ==
+        "{\n  \"subject\": \"nobody\",\n  \"accesses\": []\n}\n");
+}
+
 TEST_CASE("audit: export writes each entry with what links it to the chain", "[audit]") {
   Scratch s("export");
   const std::string path = s.file("audit.db");
@@ -566,6 +612,41 @@ TEST_CASE("audit: an entry's text is the canonical dump of its content", "[audit
                       {"subjects", {"9", "10", "b"}}};
   CHECK(text == custos::audit::canonical(e));
   CHECK(text.find("\\u0001\\t\xC3\xA9 \xEF\xBF\xBD") != std::string::npos);
+
+  // Read back for a report, in one pass.
+  custos::audit::ScannedAccess access;
+  REQUIRE(custos::audit::scan_access(text, access));
+  CHECK(access.kind == "purge");
+  CHECK(access.action == "erase");
+  CHECK(access.actor == "agent \"7\"\\ \x01\t\xC3\xA9 \xEF\xBF\xBD");
+  CHECK(access.roles == r.roles);
+  CHECK(access.rules == std::vector<std::string>{"r1", "r2"});
+  REQUIRE(access.categories.size() == 2);
+  CHECK(access.categories[0].category == "identity.name");
+  CHECK(access.categories[0].effect == "allow");
+  CHECK(access.categories[0].transform == "truncate(3)");
+  CHECK(access.categories[1].category == "contact.email");
+  CHECK(access.categories[1].effect == "deny");
+  CHECK(access.categories[1].transform == "");
+  CHECK(access.policy_version == -3);
+  CHECK(access.time == "2026-11-28T12:00:00Z");
+  // A category or the policy not exactly as FORMAT.md 3.2 has them.
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"column\":\"Name\",", ""},                                  // a member missing
+           {"\"reasons\":[\"consent_missing\"", "\"reasons\":[1"},        // not a string
+           {"\"table\":\"Customer\"", "\"table\":\"Customer\",\"x\":1"},  // a member too many
+           {"\"version\":-3", "\"version\":\"-3\""},                      // not an integer
+           {"\"roles\":[\"support_agent\"", "\"roles\":[true"},           // not a string
+       }) {
+    std::string bad = text;
+    const auto at = bad.find(from);
+    REQUIRE(at != std::string::npos);
+    bad.replace(at, from.size(), to);
+    INFO(bad);
+    custos::audit::EntryShape shape;
+    CHECK_FALSE(custos::audit::scan_entry(bad, shape));
+    CHECK_FALSE(custos::audit::scan_access(bad, access));
+  }
 
   // Past 64 subjects: the set's count and digest instead of the ids.
   r.subjects.clear();
