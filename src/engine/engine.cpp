@@ -66,10 +66,20 @@ RtValue resolve_slot(const AttributeSlot& slot, const Request& r, std::vector<Rt
 }
 
 void resolve_consent(const CompiledPolicy& policy, const std::vector<ConsentRecord>& records,
-                     std::vector<ResolvedConsent>& out) {
+                     std::vector<ResolvedConsent>& out, PurposeMemo* last) {
   out.clear();
   for (const auto& r : records) {
-    const std::int32_t purpose = policy.purpose_table.find(r.purpose);
+    std::int32_t purpose;
+    if (!last) {
+      purpose = policy.purpose_table.find(r.purpose);
+    } else {
+      if (!last->known || last->name != r.purpose) {
+        last->name = r.purpose;
+        last->id = policy.purpose_table.find(r.purpose);
+        last->known = true;
+      }
+      purpose = last->id;
+    }
     if (purpose < 0) continue;  // not a purpose of this policy
     out.push_back(ResolvedConsent{static_cast<std::uint32_t>(purpose), r.state, r.at, r.expires});
   }

@@ -34,8 +34,15 @@ std::size_t list_items_in(const Request& r);
 
 // Consent records with their purposes resolved; records for purposes the
 // policy does not declare are dropped.
+// `last` (optional) remembers the last purpose looked up: a guarded scan
+// resolves one subject's records per row, nearly all for the same purpose.
+struct PurposeMemo {
+  std::string name;
+  std::int32_t id = -1;
+  bool known = false;
+};
 void resolve_consent(const CompiledPolicy& policy, const std::vector<ConsentRecord>& records,
-                     std::vector<ResolvedConsent>& out);
+                     std::vector<ResolvedConsent>& out, PurposeMemo* last = nullptr);
 
 // Request-level resolution: everything but the clock and the consent store.
 void resolve(const CompiledPolicy& policy, const Request& r, Resolution& out);

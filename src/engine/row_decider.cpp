@@ -102,7 +102,7 @@ Verdict RowDecider::possible(std::int32_t category) const {
 }
 
 void RowDecider::begin_row(std::string_view subject, std::optional<Timestamp> collected) {
-  subject_.assign(subject.data(), subject.size());
+  subject_ = subject;
   memo_.begin(cp_.conditions.size());
   rr_.collected_at = collected;
   const auto& slots = cp_.attributes.slots;
@@ -121,7 +121,7 @@ void RowDecider::begin_row(std::string_view subject, std::optional<Timestamp> co
     rr_.consent_failed = true;  // fail closed: no consent can be shown
     return;
   }
-  resolve_consent(cp_, **records, consent_);
+  resolve_consent(cp_, **records, consent_, &purpose_memo_);
   rr_.consent = deciding_consent(cp_, purpose, consent_, rr_.now);
   rr_.consent_li = rr_.consent;
   if (!signals_touch(cp_, purpose)) return;
@@ -167,7 +167,7 @@ Verdict RowDecider::decide(std::int32_t category) {
     return decide_item(cp_, rr_, category, source, scratch_, memo_, nullptr);
   }
   const auto c = static_cast<std::size_t>(category);
-  const unsigned state = rr_.consent_failed ? 4u : static_cast<unsigned>(rr_.consent);
+  const unsigned state = consent_key();
   if (!(by_consent_known_[c] & (1u << state))) {
     by_consent_[c][state] = decide_item(cp_, rr_, category, source, scratch_, memo_, nullptr);
     by_consent_known_[c] = static_cast<std::uint8_t>(by_consent_known_[c] | (1u << state));

@@ -50,6 +50,8 @@ class RowDecider {
 
   // Starts deciding a row: its subject id and collection time. Subject
   // attributes bound to columns are set next, by slot.
+  // `subject`'s bytes must stay as they are until the next begin_row (the
+  // guard keeps them in its cursor's row).
   void begin_row(std::string_view subject, std::optional<Timestamp> collected);
   void set_subject_attribute(std::uint32_t slot, const Value& value);
   // Whether the row's subject passes consent and objection for the purpose
@@ -57,6 +59,17 @@ class RowDecider {
   bool purpose_consent_passes() const;
   // The full decision of `category` for the current row.
   Verdict decide(std::int32_t category);
+  // Whether decide(category) depends on the row only through the subject's
+  // consent (no conditions, no retention): then it is one of five verdicts,
+  // told apart by consent_key().
+  bool depends_on_consent_only(std::int32_t category) {
+    return category >= 0 && consent_only(category);
+  }
+  // The current row's consent state, as decide() keys its memo (0-4).
+  unsigned consent_key() const {
+    return rr_.consent_failed ? 4u : static_cast<unsigned>(rr_.consent);
+  }
+  static constexpr unsigned kConsentKeys = 5;
   // The value of an allowed cell, transformed as the verdict says.
   Value apply(const Verdict& verdict, const Value& value) const;
   // The `hash` transform's key, prepared; null when the engine has none.
@@ -80,11 +93,12 @@ class RowDecider {
   std::vector<bool> subject_slot_;
   std::vector<Value> subject_values_;  // what subject slots point into
   std::vector<RtValue> row_arena_;
-  std::string subject_;
+  std::string_view subject_;   // the row's, kept by the caller (begin_row)
   bool needs_consent_ = true;  // the purpose or a special category reads consent
   ConditionMemo memo_;
   std::vector<RtValue> scratch_;
   std::vector<ResolvedConsent> consent_;
+  PurposeMemo purpose_memo_;
   // Categories whose verdict depends on the row only through the subject's
   // consent (no conditions, no retention): decided once per consent state
   // and statement, not once per row. By category: -1 not yet known, 0

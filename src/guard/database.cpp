@@ -200,6 +200,36 @@ Value value_of(sqlite3_value* v) {
   }
 }
 
+// A stored value passed on as it is. Not sqlite3_result_value: its copy of
+// a text or blob allocates on every call, where sqlite3_result_text reuses
+// the result register's buffer from row to row (a scan returns millions).
+void result_stored(sqlite3_context* ctx, sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      return sqlite3_result_int64(ctx, sqlite3_value_int64(v));
+    case SQLITE_FLOAT:
+      return sqlite3_result_double(ctx, sqlite3_value_double(v));
+    case SQLITE_TEXT: {
+      // The bytes as stored (the connection is UTF-8): sqlite3_value_text
+      // would first copy them to add a terminator.
+      const void* text = sqlite3_value_blob(v);
+      const int bytes = sqlite3_value_bytes(v);
+      if (!text && bytes > 0) return sqlite3_result_error_nomem(ctx);
+      return sqlite3_result_text(ctx, text ? static_cast<const char*>(text) : "", bytes,
+                                 SQLITE_TRANSIENT);
+    }
+    case SQLITE_BLOB: {
+      const void* blob = sqlite3_value_blob(v);
+      const int bytes = sqlite3_value_bytes(v);
+      if (bytes == 0) return sqlite3_result_zeroblob(ctx, 0);  // x'', not NULL
+      if (!blob) return sqlite3_result_error_nomem(ctx);
+      return sqlite3_result_blob(ctx, blob, bytes, SQLITE_TRANSIENT);
+    }
+    default:
+      return sqlite3_result_null(ctx);
+  }
+}
+
 void result_of(sqlite3_context* ctx, const Value& v) {
   switch (v.kind) {
     case Value::Kind::kInt:
@@ -347,7 +377,14 @@ class CUSTOS_NO_EXPORT Session::Impl {
     sqlite3_stmt* stmt = nullptr;
     bool eof = true;
     sqlite3_int64 rowid = 0;
-    std::vector<detail::Verdict> verdicts;  // the current row's, by table column
+    // The current row's verdicts, by table column: in `verdicts`, or, when
+    // the table's verdicts depend on the row only through the subject's
+    // consent, in `by_consent` (decided once per consent state, per filter).
+    const detail::Verdict* row_verdicts = nullptr;
+    std::vector<detail::Verdict> verdicts;
+    bool consent_only = false;
+    std::vector<detail::Verdict> by_consent;          // consent key x table column
+    unsigned consent_known = 0, consent_granted = 0;  // bit per consent key
   };
   const guard::PlannedTable* planned(std::int32_t table) const {
     return table >= 0 && static_cast<std::size_t>(table) < plan_.tables.size()
@@ -359,6 +396,27 @@ class CUSTOS_NO_EXPORT Session::Impl {
   int advance(Cursor& cursor, char** error);
   void column(Cursor& cursor, sqlite3_context* ctx, int visible);
   void release(Cursor& cursor);
+  // Cursors are kept for the next statement (one is opened per table read,
+  // per execution): a point lookup then allocates none.
+  Cursor* take_cursor() {
+    if (free_cursors_.empty()) return new Cursor;
+    Cursor* c = free_cursors_.back().release();
+    free_cursors_.pop_back();
+    c->base = sqlite3_vtab_cursor{};
+    c->seek = 0;
+    c->stmt = nullptr;
+    c->eof = true;
+    c->rowid = 0;
+    c->row_verdicts = nullptr;
+    return c;
+  }
+  void give_back(Cursor* cursor) {
+    if (free_cursors_.size() < 16) {
+      free_cursors_.emplace_back(cursor);
+    } else {
+      delete cursor;
+    }
+  }
 
   // The current statement ends: its audit record goes to the sink.
   Status finish_statement(CachedStatement& statement, std::uint64_t rows, const std::string& error);
@@ -375,12 +433,13 @@ class CUSTOS_NO_EXPORT Session::Impl {
   void clear_cache();
   bool admit(Cursor& cursor);
   Result<sqlite3_stmt*> internal_statement(std::int32_t table, int seek);
-  Status refused(const std::string& sql, StatusCode code, const std::string& why);
-  AccessRecord record_base(const std::string& sql) const;
+  Status refused(std::string_view sql, StatusCode code, const std::string& why);
+  AccessRecord record_base(std::string_view sql) const;
 
   std::unique_ptr<detail::RowDecider> decider_;
   guard::Plan plan_;
   std::vector<CachedStatement> cache_;
+  std::vector<std::unique_ptr<Cursor>> free_cursors_;
   std::uint64_t uses_ = 0;
   StatementInfo* collecting_ = nullptr;  // where the authorizer notes reads
   std::string refusal_;                  // why the authorizer refused
@@ -388,7 +447,10 @@ class CUSTOS_NO_EXPORT Session::Impl {
   // The guard's own SELECTs, free for a cursor to take, by (table, seek).
   std::map<std::pair<std::int32_t, int>, std::vector<sqlite3_stmt*>> pool_;
   std::vector<std::string> subjects_;
-  std::string subject_;                                // the row being admitted's
+  // The row being admitted's subject: an integer's digits in
+  // subject_digits_, a text in place in the guard's SELECT (until its step).
+  std::string_view subject_;
+  char subject_digits_[24];
   std::vector<std::vector<ColumnSummary>> summaries_;  // by view, column
   Timestamp started_ = 0;
   std::uint64_t steps_ = 0;
@@ -442,7 +504,7 @@ int vtab_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
 
 int vtab_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
   auto* v = reinterpret_cast<GuardVtab*>(vtab);
-  auto* cursor = new Cursor;
+  Cursor* cursor = v->session->take_cursor();
   cursor->table = v->table;
   *out = &cursor->base;
   return SQLITE_OK;
@@ -450,8 +512,9 @@ int vtab_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
 
 int vtab_close(sqlite3_vtab_cursor* base) {
   auto* cursor = reinterpret_cast<Cursor*>(base);
-  reinterpret_cast<GuardVtab*>(base->pVtab)->session->release(*cursor);
-  delete cursor;
+  SessionImpl* session = reinterpret_cast<GuardVtab*>(base->pVtab)->session;
+  session->release(*cursor);
+  session->give_back(cursor);
   return SQLITE_OK;
 }
 
@@ -837,6 +900,18 @@ int Session::Impl::filter(Cursor& cursor, int seek, int argc, sqlite3_value** ar
   }
   for (int i = 0; i < argc; ++i) sqlite3_bind_value(cursor.stmt, i + 1, argv[i]);
   cursor.verdicts.resize(t->columns.size());
+  cursor.row_verdicts = cursor.verdicts.data();
+  // Decided once per consent state when no column's verdict reads anything
+  // else of the row (no condition, no retention, no subject attribute).
+  cursor.consent_only = t->attribute_slots.empty();
+  for (const PlannedColumn& column : t->columns) {
+    if (column.kind == PlannedColumn::Kind::kGuarded) {
+      cursor.consent_only =
+          cursor.consent_only && decider_->depends_on_consent_only(column.category);
+    }
+  }
+  cursor.by_consent.resize(detail::RowDecider::kConsentKeys * t->columns.size());
+  cursor.consent_known = cursor.consent_granted = 0;
   return advance(cursor, error);
 }
 
@@ -865,25 +940,29 @@ bool Session::Impl::admit(Cursor& cursor) {
   sqlite3_stmt* s = cursor.stmt;
   // Subject ids compare as text: an integer is its decimal form. A row
   // without a subject has no consent records.
-  subject_.clear();
+  subject_ = std::string_view();
   switch (sqlite3_column_type(s, t.subject_base)) {
     case SQLITE_INTEGER: {
-      char digits[24];
-      const auto end =
-          std::to_chars(digits, digits + sizeof digits, sqlite3_column_int64(s, t.subject_base))
-              .ptr;
-      subject_.assign(digits, end);
+      const auto end = std::to_chars(subject_digits_, subject_digits_ + sizeof subject_digits_,
+                                     sqlite3_column_int64(s, t.subject_base))
+                           .ptr;
+      subject_ = std::string_view(subject_digits_, static_cast<std::size_t>(end - subject_digits_));
       break;
     }
-    case SQLITE_TEXT:
-      subject_.assign(reinterpret_cast<const char*>(sqlite3_column_text(s, t.subject_base)),
-                      static_cast<std::size_t>(sqlite3_column_bytes(s, t.subject_base)));
+    case SQLITE_TEXT: {
+      // The bytes as stored (blob: no copy to add a terminator).
+      const auto* text = static_cast<const char*>(sqlite3_column_blob(s, t.subject_base));
+      if (text) {
+        subject_ = std::string_view(
+            text, static_cast<std::size_t>(sqlite3_column_bytes(s, t.subject_base)));
+      }
       break;
+    }
     default:
       break;
   }
   std::optional<Timestamp> collected;
-  switch (sqlite3_column_type(s, t.collected_base)) {
+  switch (t.has_collected ? sqlite3_column_type(s, t.collected_base) : SQLITE_NULL) {
     case SQLITE_INTEGER:
       collected = sqlite3_column_int64(s, t.collected_base);
       break;
@@ -910,17 +989,33 @@ bool Session::Impl::admit(Cursor& cursor) {
   // purpose and, if the table has columns rules may grant, some rule grants
   // one of them for this subject (conditions on subject attributes).
   if (!decider_->purpose_consent_passes()) return false;
-  bool granted = !t.any_guarded;
-  for (std::size_t c = 0; c < t.columns.size(); ++c) {
-    if (t.columns[c].kind != PlannedColumn::Kind::kGuarded) continue;
-    cursor.verdicts[c] = decider_->decide(t.columns[c].category);
-    const Reason r = cursor.verdicts[c].reason;
-    granted = granted || r == Reason::kNone || r >= Reason::kConsentMissing;
+  const auto decide_row = [&](detail::Verdict* verdicts) {
+    bool granted = !t.any_guarded;
+    for (std::size_t c = 0; c < t.columns.size(); ++c) {
+      if (t.columns[c].kind != PlannedColumn::Kind::kGuarded) continue;
+      verdicts[c] = decider_->decide(t.columns[c].category);
+      const Reason r = verdicts[c].reason;
+      granted = granted || r == Reason::kNone || r >= Reason::kConsentMissing;
+    }
+    return granted;
+  };
+  bool granted;
+  if (cursor.consent_only) {
+    const unsigned key = decider_->consent_key();
+    detail::Verdict* verdicts = &cursor.by_consent[key * t.columns.size()];
+    if (!(cursor.consent_known & (1u << key))) {
+      cursor.consent_known |= 1u << key;
+      if (decide_row(verdicts)) cursor.consent_granted |= 1u << key;
+    }
+    cursor.row_verdicts = verdicts;
+    granted = cursor.consent_granted & (1u << key);
+  } else {
+    granted = decide_row(cursor.verdicts.data());
   }
   if (!granted) return false;
   if (db.options.audit && !subject_.empty() &&
       (subjects_.empty() || subjects_.back() != subject_)) {
-    subjects_.push_back(subject_);
+    subjects_.emplace_back(subject_);
   }
   return true;
 }
@@ -933,9 +1028,9 @@ void Session::Impl::column(Cursor& cursor, sqlite3_context* ctx, int visible) {
   const auto c = static_cast<std::size_t>(t->visible[static_cast<std::size_t>(visible)]);
   const PlannedColumn& planned_column = t->columns[c];
   sqlite3_value* value = sqlite3_column_value(cursor.stmt, planned_column.base);
-  if (planned_column.kind == PlannedColumn::Kind::kPublic) return sqlite3_result_value(ctx, value);
+  if (planned_column.kind == PlannedColumn::Kind::kPublic) return result_stored(ctx, value);
   if (planned_column.kind == PlannedColumn::Kind::kRefused) return sqlite3_result_null(ctx);
-  const detail::Verdict& v = cursor.verdicts[c];
+  const detail::Verdict& v = cursor.row_verdicts[c];
   ColumnSummary& summary = summaries_[static_cast<std::size_t>(cursor.table)][c];
   if (v.reason != Reason::kNone) {
     summary.withheld |= 1u << static_cast<unsigned>(v.reason);
@@ -943,14 +1038,16 @@ void Session::Impl::column(Cursor& cursor, sqlite3_context* ctx, int visible) {
   }
   const detail::CompiledPolicy& cp = decider_->compiled();
   const Transform& transform = cp.transforms[v.transform];
-  const int tier = detail::transform_tier(transform);
-  if (tier > summary.tier) {
-    summary.allowed = true;
-    summary.tier = tier;
-    summary.transform = v.transform;
-    summary.rule = v.rule;
+  if (!summary.allowed || summary.transform != v.transform) {  // else nothing new to note
+    const int tier = detail::transform_tier(transform);
+    if (tier > summary.tier) {
+      summary.allowed = true;
+      summary.tier = tier;
+      summary.transform = v.transform;
+      summary.rule = v.rule;
+    }
   }
-  if (transform.kind == Transform::Kind::kPlain) return sqlite3_result_value(ctx, value);
+  if (transform.kind == Transform::Kind::kPlain) return result_stored(ctx, value);
   if (transform.kind == Transform::Kind::kHash && decider_->hasher()) {
     // The engine's pseudonym of the value's text (an integer's decimal
     // form), without building Values; other types take the general path.
@@ -976,7 +1073,7 @@ void Session::Impl::column(Cursor& cursor, sqlite3_context* ctx, int visible) {
 
 // ---- statements ----
 
-AccessRecord Session::Impl::record_base(const std::string& sql) const {
+AccessRecord Session::Impl::record_base(std::string_view sql) const {
   AccessRecord r;
   r.time = started_;
   r.actor = who.actor_id;
@@ -996,7 +1093,7 @@ AccessRecord Session::Impl::record_base(const std::string& sql) const {
 
 // A refused statement: its record goes to the sink, and the caller gets the
 // reason (or the sink's failure, which wins: nothing unlogged happens).
-Status Session::Impl::refused(const std::string& sql, StatusCode code, const std::string& why) {
+Status Session::Impl::refused(std::string_view sql, StatusCode code, const std::string& why) {
   if (db.options.audit) {
     AccessRecord r = record_base(sql);
     r.refused = true;
@@ -1088,8 +1185,9 @@ class CUSTOS_NO_EXPORT Rows::Impl {
     if (status.ok() && !logged.ok()) status = logged;
     if (session->active == this) session->active = nullptr;
   }
+  int columns = 0;  // the statement's result columns
   sqlite3_stmt* current(int column) const {
-    if (!on_row || column < 0 || column >= sqlite3_column_count(statement->stmt)) return nullptr;
+    if (!on_row || column < 0 || column >= columns) return nullptr;
     return statement->stmt;
   }
 };
@@ -1106,7 +1204,7 @@ void Session::Impl::finish_active() {
 
 Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<Value>& params) {
   finish_active();
-  const std::string sql(sql_view);
+  const std::string_view sql = sql_view;  // copied only into a new cache entry
   started_ = detail::now_unix();
   if (Status s = refresh_plan(); !s.ok()) return refused(sql, s.code(), s.message());
   started_ = decider_->now();
@@ -1118,11 +1216,11 @@ Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<V
   }
   if (!statement) {
     CachedStatement fresh;
-    fresh.sql = sql;
+    fresh.sql = std::string(sql);
     refusal_.clear();
     collecting_ = &fresh.info;
     const char* tail = nullptr;
-    const int rc = sqlite3_prepare_v3(conn, sql.c_str(), static_cast<int>(sql.size()),
+    const int rc = sqlite3_prepare_v3(conn, sql.data(), static_cast<int>(sql.size()),
                                       SQLITE_PREPARE_PERSISTENT, &fresh.stmt, &tail);
     collecting_ = nullptr;
     if (rc != SQLITE_OK || !fresh.stmt) {
@@ -1156,9 +1254,11 @@ Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<V
     // One statement per call: whatever follows must be only blanks and
     // comments. A tail that fails to prepare (a refused read, a syntax
     // error) is a second statement too, not something to ignore.
-    if (tail && *tail) {
+    const char* const end = sql.data() + sql.size();
+    if (tail && tail < end) {
       sqlite3_stmt* next = nullptr;
-      const int next_rc = sqlite3_prepare_v2(conn, tail, -1, &next, nullptr);
+      const int next_rc =
+          sqlite3_prepare_v2(conn, tail, static_cast<int>(end - tail), &next, nullptr);
       const bool more = next_rc != SQLITE_OK || next != nullptr;
       sqlite3_finalize(next);
       if (more) {
@@ -1234,6 +1334,7 @@ Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<V
   auto impl = std::make_unique<RowsImpl>();
   impl->session = this;
   impl->statement = statement;
+  impl->columns = sqlite3_column_count(statement->stmt);
   active = impl.get();
   return detail::GuardAccess::make<Rows>(std::move(impl));
 }
@@ -1326,7 +1427,10 @@ double Rows::real(int column) const {
 std::string_view Rows::text(int column) const {
   sqlite3_stmt* s = impl_ ? impl_->current(column) : nullptr;
   if (!s) return {};
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
+  // sqlite3_column_blob gives a text cell's bytes as they are (a number's as
+  // text): sqlite3_column_text would reallocate the cell to add a terminator
+  // a string_view does not need.
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, column));
   return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, column)))
            : std::string_view();
 }

@@ -113,6 +113,7 @@ Result<PlannedTable> plan_table(const DbSchema& schema, const DbTable& db,
     select += ", " + *subject + ", " + *collected;
     out.subject_base = next++;
     out.collected_base = next++;
+    out.has_collected = binding.collected.present;
     for (std::size_t i = 0; i < binding.attributes.size(); ++i) {
       if (compiled.attribute_slots[i] < 0) continue;  // no condition reads it
       const std::string* column = db.column(binding.attributes[i].second);

@@ -43,6 +43,7 @@ struct PlannedTable {
   std::vector<int> visible;            // the columns the virtual table declares
   std::string select;                  // the internal SELECT, without WHERE
   int subject_base = -1, collected_base = -1;
+  bool has_collected = false;                  // the binding names a collection time
   std::vector<int> attribute_base;             // bound subject attributes' values
   std::vector<std::uint32_t> attribute_slots;  // and the condition slots they fill
   bool any_guarded = false;                    // some classified column may be granted
