@@ -35,6 +35,17 @@ inline Summary summarize(std::vector<double> samples) {
   return s;
 }
 
+// The median of the run-by-run ratios a[i] / b[i]: for two measures taken
+// in alternation, steadier than the ratio of their medians on a machine
+// whose speed drifts between runs.
+inline double median_ratio(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> ratios;
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    if (b[i] > 0) ratios.push_back(a[i] / b[i]);
+  }
+  return summarize(ratios).median;
+}
+
 // Peak resident memory of this process so far, in MiB (Linux).
 inline double peak_rss_mib() {
   std::ifstream status("/proc/self/status");

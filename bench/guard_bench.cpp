@@ -216,8 +216,11 @@ int main(int argc, char** argv) {
   }
   report("raw scan", "ns/row", summarize(raw_scan), "\"rows\":" + std::to_string(rows));
   for (int sink = kNone; sink < kSinks; ++sink) {
+    char ratio[64];
+    std::snprintf(ratio, sizeof ratio, ",\"ratio_to_raw\":%.3f",
+                  bench::median_ratio(guarded[sink], raw_scan));
     report(kLabels[sink], "ns/row", summarize(guarded[sink]),
-           "\"rows_returned\":" + std::to_string(returned) +
+           "\"rows_returned\":" + std::to_string(returned) + ratio +
                (sink == kMemory ? ",\"subjects_logged\":" + std::to_string(subjects_logged) : ""));
   }
   scan_sessions[kNone].reset();
@@ -254,7 +257,10 @@ int main(int argc, char** argv) {
     if (r > 0) guarded_point.push_back((now_ns() - t) / static_cast<double>(lookups));
   }
   report("raw point lookup", "ns/query", summarize(raw_point));
-  report("guarded point lookup", "ns/query", summarize(guarded_point));
+  char ratio[64];
+  std::snprintf(ratio, sizeof ratio, "\"ratio_to_raw\":%.3f",
+                bench::median_ratio(guarded_point, raw_point));
+  report("guarded point lookup", "ns/query", summarize(guarded_point), ratio);
 
   // ---- opening a session over 50 bound tables ----
   std::string wide =

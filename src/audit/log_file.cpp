@@ -172,8 +172,16 @@ bool subject_before(const std::string& a, const std::string& b) {
 }  // namespace
 
 bool subjects_sorted(const std::vector<std::string>& subjects) {
+  bool previous_decimal = !subjects.empty() && is_decimal(subjects[0]);
   for (std::size_t i = 1; i < subjects.size(); ++i) {
-    if (!subject_before(subjects[i - 1], subjects[i])) return false;  // out of order, or twice
+    // subject_before, with each id's decimal test made once.
+    const std::string &a = subjects[i - 1], &b = subjects[i];
+    const bool decimal = is_decimal(b);
+    const bool before = previous_decimal != decimal                ? previous_decimal
+                        : previous_decimal && a.size() != b.size() ? a.size() < b.size()
+                                                                   : a < b;
+    if (!before) return false;  // out of order, or twice
+    previous_decimal = decimal;
   }
   return true;
 }

@@ -57,6 +57,9 @@ using RowsImpl = detail::GuardAccess::RowsImpl;
 using guard::PlannedColumn;
 using guard::PlannedTable;
 
+// The type name of the cursor pointer bound into the guard's own SELECTs.
+constexpr const char* kCursorPointer = "custos_guard_cursor";
+
 // Functions a guarded statement may call: deterministic ones that compute
 // on the values the session's views return. Not here: load_extension,
 // fts3_tokenizer, randomness, zeroblob (memory), sqlite_offset (the file's
@@ -169,13 +172,22 @@ bool is_schema_table(std::string_view name) {
   return false;
 }
 
-// A canonical decimal integer: digits, no leading zero (but "0").
-bool is_decimal(const std::string& s) {
-  if (s.empty() || (s.size() > 1 && s[0] == '0')) return false;
+// A canonical decimal integer: digits, no leading zero (but "0"), at most
+// 19 of them (as the audit log orders ids, src/audit/log_file.cpp).
+bool is_decimal(std::string_view s) {
+  if (s.empty() || s.size() > 19 || (s.size() > 1 && s[0] == '0')) return false;
   for (char c : s) {
     if (c < '0' || c > '9') return false;
   }
   return true;
+}
+
+// AccessRecord's order of subject ids: decimal ones (a_decimal, b_decimal)
+// first, in numeric order; then the others by their bytes.
+bool subject_before(bool a_decimal, std::string_view a, bool b_decimal, std::string_view b) {
+  if (a_decimal != b_decimal) return a_decimal;
+  if (a_decimal && a.size() != b.size()) return a.size() < b.size();
+  return a < b;
 }
 
 std::string fingerprint_of(std::string_view sql) {
@@ -385,6 +397,8 @@ class CUSTOS_NO_EXPORT Session::Impl {
     bool consent_only = false;
     std::vector<detail::Verdict> by_consent;          // consent key x table column
     unsigned consent_known = 0, consent_granted = 0;  // bit per consent key
+    std::string subject;                              // the admitted row's, when audited
+    bool subject_decimal = false;
   };
   const guard::PlannedTable* planned(std::int32_t table) const {
     return table >= 0 && static_cast<std::size_t>(table) < plan_.tables.size()
@@ -408,6 +422,7 @@ class CUSTOS_NO_EXPORT Session::Impl {
     c->eof = true;
     c->rowid = 0;
     c->row_verdicts = nullptr;
+    c->subject.clear();
     return c;
   }
   void give_back(Cursor* cursor) {
@@ -431,7 +446,8 @@ class CUSTOS_NO_EXPORT Session::Impl {
  private:
   Status refresh_plan();
   void clear_cache();
-  bool admit(Cursor& cursor);
+  bool admit(Cursor& cursor, sqlite3_value** args, int count);
+  friend void admit_function(sqlite3_context* ctx, int argc, sqlite3_value** argv);
   Result<sqlite3_stmt*> internal_statement(std::int32_t table, int seek);
   Status refused(std::string_view sql, StatusCode code, const std::string& why);
   AccessRecord record_base(std::string_view sql) const;
@@ -447,6 +463,8 @@ class CUSTOS_NO_EXPORT Session::Impl {
   // The guard's own SELECTs, free for a cursor to take, by (table, seek).
   std::map<std::pair<std::int32_t, int>, std::vector<sqlite3_stmt*>> pool_;
   std::vector<std::string> subjects_;
+  bool subjects_ordered_ = true;  // subjects_ in AccessRecord order, each once
+  bool last_subject_decimal_ = false;
   // The row being admitted's subject: an integer's digits in
   // subject_digits_, a text in place in the guard's SELECT (until its step).
   std::string_view subject_;
@@ -573,6 +591,23 @@ const sqlite3_module kGuardModule = {
     /* xShadowName */ nullptr,
 };
 
+}  // namespace
+
+// custos_admit(cursor, subject, collected, attributes...): 1 when the
+// session may see the row (its verdicts are then with the cursor), else 0.
+// Only the guard's own SELECTs can call it: the authorizer refuses it to a
+// session's statements, and its cursor is a pointer SQL text cannot make.
+void admit_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  auto* session = static_cast<SessionImpl*>(sqlite3_user_data(ctx));
+  auto* cursor =
+      argc > 0 ? static_cast<SessionImpl::Cursor*>(sqlite3_value_pointer(argv[0], kCursorPointer))
+               : nullptr;
+  if (!cursor) return sqlite3_result_error(ctx, "custos_admit: not the guard's own SELECT", -1);
+  sqlite3_result_int(ctx, session->admit(*cursor, argv + 1, argc - 1) ? 1 : 0);
+}
+
+namespace {
+
 int progress_callback(void* user) {
   return static_cast<SessionImpl*>(user)->progress();
 }
@@ -601,7 +636,9 @@ Status Session::Impl::start() {
     sqlite3_free(message);
     return Status(StatusCode::kIoError, db.path + ": " + text);
   }
-  if (sqlite3_create_module_v2(conn, "custos_guard", &kGuardModule, this, nullptr) != SQLITE_OK) {
+  if (sqlite3_create_module_v2(conn, "custos_guard", &kGuardModule, this, nullptr) != SQLITE_OK ||
+      sqlite3_create_function_v2(conn, "custos_admit", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, this,
+                                 admit_function, nullptr, nullptr, nullptr) != SQLITE_OK) {
     return Status(StatusCode::kInternal, "cannot register the guard's virtual tables");
   }
   if (db.options.max_statement_steps > 0) {
@@ -668,7 +705,10 @@ int Session::Impl::authorize(int action, const char* a, const char* b, const cha
   if (internal_) {
     // The guard's own SELECT (plan.hpp): it reads the bound table and the
     // tables its `via` references reach, nothing else.
-    return action == SQLITE_SELECT || action == SQLITE_READ ? SQLITE_OK : SQLITE_DENY;
+    return action == SQLITE_SELECT || action == SQLITE_READ ||
+                   (action == SQLITE_FUNCTION && arg2 == "custos_admit")
+               ? SQLITE_OK
+               : SQLITE_DENY;
   }
   switch (action) {
     case SQLITE_SELECT:
@@ -843,7 +883,7 @@ Result<sqlite3_stmt*> Session::Impl::internal_statement(std::int32_t table, int 
     return s;
   }
   const guard::PlannedTable& t = *planned(table);
-  std::string sql = t.select;
+  std::string where;
   if (seek > 0) {
     const int visible = seek / kPlans - 1, flags = seek % kPlans;
     const auto& column =
@@ -852,15 +892,19 @@ Result<sqlite3_stmt*> Session::Impl::internal_statement(std::int32_t table, int 
     const std::string lower = name + ((flags & kLowerStrict) ? " > " : " >= ");
     const std::string upper = name + ((flags & kUpperStrict) ? " < " : " <= ");
     if (flags & kEq) {
-      sql += " WHERE " + name + " = ?1";
+      where = name + " = ?1";
     } else if ((flags & kLower) && (flags & kUpper)) {
-      sql += " WHERE " + lower + "?1 AND " + upper + "?2";
+      where = lower + "?1 AND " + upper + "?2";
     } else if (flags & kLower) {
-      sql += " WHERE " + lower + "?1";
+      where = lower + "?1";
     } else if (flags & kUpper) {
-      sql += " WHERE " + upper + "?1";
+      where = upper + "?1";
     }
   }
+  // The row filter last: SQLite tests it on the rows the seek finds.
+  if (!t.admit.empty()) where += (where.empty() ? "" : " AND ") + t.admit;
+  std::string sql = t.select;
+  if (!where.empty()) sql += " WHERE " + where;
   sqlite3_stmt* s = nullptr;
   internal_ = true;
   const int rc = sqlite3_prepare_v3(conn, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
@@ -899,6 +943,8 @@ int Session::Impl::filter(Cursor& cursor, int seek, int argc, sqlite3_value** ar
     sqlite3_reset(cursor.stmt);
   }
   for (int i = 0; i < argc; ++i) sqlite3_bind_value(cursor.stmt, i + 1, argv[i]);
+  // custos_admit's cursor: a pointer only C code can bind, never SQL text.
+  if (!t->admit.empty()) sqlite3_bind_pointer(cursor.stmt, 3, &cursor, kCursorPointer, nullptr);
   cursor.verdicts.resize(t->columns.size());
   cursor.row_verdicts = cursor.verdicts.data();
   // Decided once per consent state when no column's verdict reads anything
@@ -918,8 +964,17 @@ int Session::Impl::filter(Cursor& cursor, int seek, int argc, sqlite3_value** ar
 int Session::Impl::advance(Cursor& cursor, char** error) {
   while (true) {
     const int rc = sqlite3_step(cursor.stmt);
-    if (rc == SQLITE_ROW) {
-      if (!admit(cursor)) continue;
+    if (rc == SQLITE_ROW) {  // admitted by custos_admit (a public table's: any row)
+      const guard::PlannedTable& t = plan_.tables[static_cast<std::size_t>(cursor.table)];
+      if (!t.is_public && db.options.audit && !cursor.subject.empty() &&
+          (subjects_.empty() || subjects_.back() != cursor.subject)) {
+        subjects_ordered_ =
+            subjects_ordered_ &&
+            (subjects_.empty() || subject_before(last_subject_decimal_, subjects_.back(),
+                                                 cursor.subject_decimal, cursor.subject));
+        subjects_.push_back(cursor.subject);
+        last_subject_decimal_ = cursor.subject_decimal;
+      }
       cursor.eof = false;
       ++cursor.rowid;
       return SQLITE_OK;
@@ -931,59 +986,64 @@ int Session::Impl::advance(Cursor& cursor, char** error) {
   }
 }
 
-// Decides the cursor's current row: whether the session may see it, and
+// Decides a row of the cursor's table: whether the session may see it, and
 // every guarded cell of it (kept with the cursor, since another cursor may
-// decide its own rows before this one's cells are read).
-bool Session::Impl::admit(Cursor& cursor) {
+// decide its own rows before this one's cells are read). Called by
+// custos_admit in the guard's own SELECT, so a row turned down is neither
+// decoded further nor returned. `args`: the row's subject, collection time,
+// then its bound subject attributes (plan.hpp, PlannedTable::admit).
+bool Session::Impl::admit(Cursor& cursor, sqlite3_value** args, int count) {
   const guard::PlannedTable& t = plan_.tables[static_cast<std::size_t>(cursor.table)];
   if (t.is_public) return true;
-  sqlite3_stmt* s = cursor.stmt;
+  if (count != 2 + static_cast<int>(t.attribute_slots.size())) return false;  // fail closed
   // Subject ids compare as text: an integer is its decimal form. A row
   // without a subject has no consent records.
   subject_ = std::string_view();
-  switch (sqlite3_column_type(s, t.subject_base)) {
+  bool subject_decimal = false;
+  switch (sqlite3_value_type(args[0])) {
     case SQLITE_INTEGER: {
-      const auto end = std::to_chars(subject_digits_, subject_digits_ + sizeof subject_digits_,
-                                     sqlite3_column_int64(s, t.subject_base))
-                           .ptr;
+      const sqlite3_int64 id = sqlite3_value_int64(args[0]);
+      subject_decimal = id >= 0;
+      const auto end =
+          std::to_chars(subject_digits_, subject_digits_ + sizeof subject_digits_, id).ptr;
       subject_ = std::string_view(subject_digits_, static_cast<std::size_t>(end - subject_digits_));
       break;
     }
     case SQLITE_TEXT: {
       // The bytes as stored (blob: no copy to add a terminator).
-      const auto* text = static_cast<const char*>(sqlite3_column_blob(s, t.subject_base));
-      if (text) {
-        subject_ = std::string_view(
-            text, static_cast<std::size_t>(sqlite3_column_bytes(s, t.subject_base)));
-      }
+      const auto* text = static_cast<const char*>(sqlite3_value_blob(args[0]));
+      if (text)
+        subject_ = std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(args[0])));
+      subject_decimal = is_decimal(subject_);
       break;
     }
     default:
       break;
   }
   std::optional<Timestamp> collected;
-  switch (t.has_collected ? sqlite3_column_type(s, t.collected_base) : SQLITE_NULL) {
+  switch (t.has_collected ? sqlite3_value_type(args[1]) : SQLITE_NULL) {
     case SQLITE_INTEGER:
-      collected = sqlite3_column_int64(s, t.collected_base);
+      collected = sqlite3_value_int64(args[1]);
       break;
     case SQLITE_FLOAT: {
-      const double v = sqlite3_column_double(s, t.collected_base);
+      const double v = sqlite3_value_double(args[1]);
       if (std::isfinite(v) && std::fabs(v) < 1e15)
         collected = static_cast<Timestamp>(std::floor(v));
       break;
     }
-    case SQLITE_TEXT:
+    case SQLITE_TEXT: {
+      const auto* text = static_cast<const char*>(sqlite3_value_blob(args[1]));
       collected = detail::parse_stored_time(
-          std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(s, t.collected_base)),
-                           static_cast<std::size_t>(sqlite3_column_bytes(s, t.collected_base))));
+          text ? std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(args[1])))
+               : std::string_view());
       break;
+    }
     default:
       break;
   }
   decider_->begin_row(subject_, collected);
   for (std::size_t k = 0; k < t.attribute_slots.size(); ++k) {
-    decider_->set_subject_attribute(t.attribute_slots[k],
-                                    value_of(sqlite3_column_value(s, t.attribute_base[k])));
+    decider_->set_subject_attribute(t.attribute_slots[k], value_of(args[2 + k]));
   }
   // A row is kept when its subject passes consent and objection for the
   // purpose and, if the table has columns rules may grant, some rule grants
@@ -1013,9 +1073,11 @@ bool Session::Impl::admit(Cursor& cursor) {
     granted = decide_row(cursor.verdicts.data());
   }
   if (!granted) return false;
-  if (db.options.audit && !subject_.empty() &&
-      (subjects_.empty() || subjects_.back() != subject_)) {
-    subjects_.emplace_back(subject_);
+  // Noted for the audit record when the row is returned (advance): SQLite
+  // may still turn it down on another term of the guard's SELECT.
+  if (db.options.audit) {
+    cursor.subject.assign(subject_.data(), subject_.size());
+    cursor.subject_decimal = subject_decimal;
   }
   return true;
 }
@@ -1056,8 +1118,10 @@ void Session::Impl::column(Cursor& cursor, sqlite3_context* ctx, int visible) {
       std::string_view text;
       char digits[24];
       if (type == SQLITE_TEXT) {
-        text = std::string_view(reinterpret_cast<const char*>(sqlite3_value_text(value)),
-                                static_cast<std::size_t>(sqlite3_value_bytes(value)));
+        // As stored (blob: sqlite3_value_text would copy to add a terminator).
+        const auto* bytes = static_cast<const char*>(sqlite3_value_blob(value));
+        if (bytes)
+          text = std::string_view(bytes, static_cast<std::size_t>(sqlite3_value_bytes(value)));
       } else {
         const auto end =
             std::to_chars(digits, digits + sizeof digits, sqlite3_value_int64(value)).ptr;
@@ -1146,24 +1210,21 @@ Status Session::Impl::finish_statement(CachedStatement& statement, std::uint64_t
       }
       r.columns.push_back(std::move(col));
     }
-    // Numeric ids in numeric order, then the others in byte order. A scan in
-    // id order is already sorted: checking costs one pass.
-    const auto before = [](const std::string& a, const std::string& b) {
-      const bool na = is_decimal(a), nb = is_decimal(b);
-      if (na != nb) return na;
-      if (na && a.size() != b.size()) return a.size() < b.size();
-      return a < b;
-    };
-    if (!std::is_sorted(subjects_.begin(), subjects_.end(), before)) {
-      std::sort(subjects_.begin(), subjects_.end(), before);
+    // Numeric ids in numeric order, then the others in byte order, each once.
+    // A scan in id order collected them so (advance() kept track).
+    if (!subjects_ordered_) {
+      std::sort(subjects_.begin(), subjects_.end(), [](const std::string& a, const std::string& b) {
+        return subject_before(is_decimal(a), a, is_decimal(b), b);
+      });
+      subjects_.erase(std::unique(subjects_.begin(), subjects_.end()), subjects_.end());
     }
-    subjects_.erase(std::unique(subjects_.begin(), subjects_.end()), subjects_.end());
     r.subjects = std::move(subjects_);
     if (Status s = db.options.audit->append(r); !s.ok()) {
       out = Status(s.code(), "the audit sink failed, so the read fails: " + s.message());
     }
   }
   subjects_.clear();
+  subjects_ordered_ = true;
   for (auto& table : summaries_) std::fill(table.begin(), table.end(), ColumnSummary{});
   return out;
 }
@@ -1331,6 +1392,7 @@ Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<V
     }
   }
   subjects_.clear();
+  subjects_ordered_ = true;
   auto impl = std::make_unique<RowsImpl>();
   impl->session = this;
   impl->statement = statement;
@@ -1427,11 +1489,13 @@ double Rows::real(int column) const {
 std::string_view Rows::text(int column) const {
   sqlite3_stmt* s = impl_ ? impl_->current(column) : nullptr;
   if (!s) return {};
-  // sqlite3_column_blob gives a text cell's bytes as they are (a number's as
+  // The blob view gives a text cell's bytes as they are (a number's as
   // text): sqlite3_column_text would reallocate the cell to add a terminator
-  // a string_view does not need.
-  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, column));
-  return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, column)))
+  // a string_view does not need. Through the cell's value: one API call
+  // fewer per cell (the session's connection is used by one thread at a time).
+  sqlite3_value* v = sqlite3_column_value(s, column);
+  const auto* p = static_cast<const char*>(sqlite3_value_blob(v));
+  return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_value_bytes(v)))
            : std::string_view();
 }
 std::string_view Rows::blob(int column) const {

@@ -103,16 +103,15 @@ Result<PlannedTable> plan_table(const DbSchema& schema, const DbTable& db,
   for (const auto& c : db.columns) {
     select += (select.empty() ? "" : ", ") + std::string("custos_t.") + quote_name(c);
   }
-  int next = static_cast<int>(db.columns.size());
   References refs(schema, db);
   if (!binding.is_public) {
     auto subject = refs.expression(binding.subject);
     if (!subject.ok()) return subject.status();
     auto collected = refs.expression(binding.collected);
     if (!collected.ok()) return collected.status();
-    select += ", " + *subject + ", " + *collected;
-    out.subject_base = next++;
-    out.collected_base = next++;
+    // The row filter (database.cpp, custos_admit): the cursor (bound as ?3),
+    // then the row's subject, collection time and bound subject attributes.
+    out.admit = "custos_admit(?3, " + *subject + ", " + *collected;
     out.has_collected = binding.collected.present;
     for (std::size_t i = 0; i < binding.attributes.size(); ++i) {
       if (compiled.attribute_slots[i] < 0) continue;  // no condition reads it
@@ -122,10 +121,10 @@ Result<PlannedTable> plan_table(const DbSchema& schema, const DbTable& db,
             StatusCode::kInvalidArgument,
             "the database's table " + db.name + " has no column " + binding.attributes[i].second);
       }
-      select += ", custos_t." + quote_name(*column);
-      out.attribute_base.push_back(next++);
+      out.admit += ", custos_t." + quote_name(*column);
       out.attribute_slots.push_back(static_cast<std::uint32_t>(compiled.attribute_slots[i]));
     }
+    out.admit += ")";
   }
   out.select =
       "SELECT " + select + " FROM main." + quote_name(db.name) + " AS custos_t" + refs.joins();

@@ -42,10 +42,12 @@ struct PlannedTable {
   std::vector<PlannedColumn> columns;  // every column of the table, in order
   std::vector<int> visible;            // the columns the virtual table declares
   std::string select;                  // the internal SELECT, without WHERE
-  int subject_base = -1, collected_base = -1;
+  // Its row filter, a WHERE term ("" for a public table): custos_admit(?3,
+  // subject, collected, bound subject attributes...). Rows it turns down are
+  // never decoded further nor returned to the virtual table.
+  std::string admit;
   bool has_collected = false;                  // the binding names a collection time
-  std::vector<int> attribute_base;             // bound subject attributes' values
-  std::vector<std::uint32_t> attribute_slots;  // and the condition slots they fill
+  std::vector<std::uint32_t> attribute_slots;  // the condition slots the attributes fill
   bool any_guarded = false;                    // some classified column may be granted
   std::string declare_sql;                     // for sqlite3_declare_vtab
 };

@@ -318,6 +318,13 @@ TEST_CASE("bypass: ATTACH, extensions and functions off the allow list", "[bypas
   refused(*s, "SELECT fts3_tokenizer('simple')",
           "fts3_tokenizer(): not allowed in a guarded session");
   refused(*s, "SELECT randomblob(16)", "randomblob(): not allowed in a guarded session");
+  // The guard's own row filter is not the session's to call (nor could SQL
+  // text make the cursor pointer it reads).
+  refused(*s, "SELECT custos_admit(NULL, 1, NULL)",
+          "custos_admit(): not allowed in a guarded session");
+  refused(*s, "SELECT FirstName FROM Customer WHERE custos_admit(?1, CustomerId, NULL)",
+          StatusCode::kRefused, "custos_admit(): not allowed in a guarded session",
+          {Value::of_int(1)});
   refused(*s, "SELECT sqlite_offset(FirstName) FROM Customer", StatusCode::kInvalidArgument,
           "SQL error: no such function: sqlite_offset");
   // Still one database, and it still reads.

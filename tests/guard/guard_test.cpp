@@ -138,6 +138,20 @@ TEST_CASE("guard: every statement and refusal reaches the audit sink", "[guard][
   CHECK(records[2].subjects == std::vector<std::string>{"1", "2", "3"});
 }
 
+TEST_CASE("guard: subjects read out of order are logged sorted, each once", "[guard][audit]") {
+  GuardWorld w("audit-order");
+  auto s = w.session("marketer", "marketing");
+  // The inner side seeks 3, 2, 1 while the outer scans 1, 2, 3: rows of
+  // subjects 1, 3, 2, 2, 3, 1.
+  CHECK(rows_of(*s,
+                "SELECT a.CustomerId, b.CustomerId FROM Customer a JOIN Customer b ON "
+                "b.CustomerId = 4 - a.CustomerId")
+            .size() == 3);
+  const auto records = w.sink.records();
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].subjects == std::vector<std::string>{"1", "2", "3"});
+}
+
 TEST_CASE("guard: a reload and a consent change apply from the next statement", "[guard]") {
   GuardWorld w("reload");
   auto s = w.session("marketer", "marketing");
