@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <new>
 
 #include "base/time.hpp"
 #include "crypto/crypto.hpp"
@@ -409,7 +410,7 @@ class CUSTOS_NO_EXPORT Session::Impl {
   int filter(Cursor& cursor, int seek, int argc, sqlite3_value** argv, char** error);
   int advance(Cursor& cursor, char** error);
   void column(Cursor& cursor, sqlite3_context* ctx, int visible);
-  void release(Cursor& cursor);
+  void release(Cursor& cursor) noexcept;
   // Cursors are kept for the next statement (one is opened per table read,
   // per execution): a point lookup then allocates none.
   Cursor* take_cursor() {
@@ -425,12 +426,15 @@ class CUSTOS_NO_EXPORT Session::Impl {
     c->subject.clear();
     return c;
   }
-  void give_back(Cursor* cursor) {
-    if (free_cursors_.size() < 16) {
-      free_cursors_.emplace_back(cursor);
-    } else {
-      delete cursor;
+  void give_back(Cursor* cursor) noexcept {
+    try {
+      if (free_cursors_.size() < 16) {
+        free_cursors_.emplace_back(cursor);
+        return;
+      }
+    } catch (...) {  // no room to keep it: it goes
     }
+    delete cursor;
   }
 
   // The current statement ends: its audit record goes to the sink.
@@ -476,9 +480,26 @@ class CUSTOS_NO_EXPORT Session::Impl {
 
 namespace {
 
+// No C++ exception may unwind through SQLite's C frames: each callback runs
+// its C++ inside `boundary`, and an exception (out of memory, in practice)
+// becomes an SQLite error code, so the statement fails and says why.
+template <typename F>
+int boundary(int on_exception, F&& f) noexcept {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return SQLITE_NOMEM;
+  } catch (...) {
+    return on_exception;
+  }
+}
+
 int authorizer_callback(void* user, int action, const char* a, const char* b, const char* c,
                         const char* d) {
-  return static_cast<SessionImpl*>(user)->authorize(action, a, b, c, d);
+  // Fails closed: an authorizer that cannot finish denies.
+  const int rc = boundary(
+      SQLITE_DENY, [&] { return static_cast<SessionImpl*>(user)->authorize(action, a, b, c, d); });
+  return rc == SQLITE_NOMEM ? SQLITE_DENY : rc;
 }
 
 // ---- the virtual-table module: SQLite's callbacks, forwarded to the session ----
@@ -491,7 +512,15 @@ struct GuardVtab {
 
 using Cursor = SessionImpl::Cursor;
 
+int create_vtab(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out,
+                char** error);
+
 int vtab_create(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out,
+                char** error) {
+  return boundary(SQLITE_ERROR, [&] { return create_vtab(db, aux, argc, argv, out, error); });
+}
+
+int create_vtab(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out,
                 char** error) {
   auto* session = static_cast<SessionImpl*>(aux);
   const std::int32_t table = argc > 3 ? std::atoi(argv[3]) : -1;
@@ -517,34 +546,39 @@ int vtab_disconnect(sqlite3_vtab* vtab) {
 
 int vtab_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   auto* v = reinterpret_cast<GuardVtab*>(vtab);
-  return v->session->best_index(v->table, info);
+  return boundary(SQLITE_ERROR, [&] { return v->session->best_index(v->table, info); });
 }
 
 int vtab_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
   auto* v = reinterpret_cast<GuardVtab*>(vtab);
-  Cursor* cursor = v->session->take_cursor();
-  cursor->table = v->table;
-  *out = &cursor->base;
-  return SQLITE_OK;
+  return boundary(SQLITE_ERROR, [&] {
+    Cursor* cursor = v->session->take_cursor();
+    cursor->table = v->table;
+    *out = &cursor->base;
+    return SQLITE_OK;
+  });
 }
 
 int vtab_close(sqlite3_vtab_cursor* base) {
   auto* cursor = reinterpret_cast<Cursor*>(base);
   SessionImpl* session = reinterpret_cast<GuardVtab*>(base->pVtab)->session;
   session->release(*cursor);
-  session->give_back(cursor);
+  session->give_back(cursor);  // noexcept: a full pool deletes the cursor
   return SQLITE_OK;
 }
 
 int vtab_filter(sqlite3_vtab_cursor* base, int seek, const char*, int argc, sqlite3_value** argv) {
   auto* cursor = reinterpret_cast<Cursor*>(base);
   auto* v = reinterpret_cast<GuardVtab*>(base->pVtab);
-  return v->session->filter(*cursor, seek, argc, argv, &v->base.zErrMsg);
+  return boundary(SQLITE_ERROR,
+                  [&] { return v->session->filter(*cursor, seek, argc, argv, &v->base.zErrMsg); });
 }
 
 int vtab_next(sqlite3_vtab_cursor* base) {
   auto* v = reinterpret_cast<GuardVtab*>(base->pVtab);
-  return v->session->advance(*reinterpret_cast<Cursor*>(base), &v->base.zErrMsg);
+  return boundary(SQLITE_ERROR, [&] {
+    return v->session->advance(*reinterpret_cast<Cursor*>(base), &v->base.zErrMsg);
+  });
 }
 
 int vtab_eof(sqlite3_vtab_cursor* base) {
@@ -552,9 +586,14 @@ int vtab_eof(sqlite3_vtab_cursor* base) {
 }
 
 int vtab_column(sqlite3_vtab_cursor* base, sqlite3_context* ctx, int column) {
-  reinterpret_cast<GuardVtab*>(base->pVtab)
-      ->session->column(*reinterpret_cast<Cursor*>(base), ctx, column);
-  return SQLITE_OK;
+  const int rc = boundary(SQLITE_ERROR, [&] {
+    reinterpret_cast<GuardVtab*>(base->pVtab)
+        ->session->column(*reinterpret_cast<Cursor*>(base), ctx, column);
+    return SQLITE_OK;
+  });
+  if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
+  if (rc == SQLITE_ERROR) sqlite3_result_error(ctx, "custos: cannot decide the cell", -1);
+  return rc;
 }
 
 // A row's position among the rows this cursor returned: nothing about the
@@ -603,7 +642,13 @@ void admit_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
       argc > 0 ? static_cast<SessionImpl::Cursor*>(sqlite3_value_pointer(argv[0], kCursorPointer))
                : nullptr;
   if (!cursor) return sqlite3_result_error(ctx, "custos_admit: not the guard's own SELECT", -1);
-  sqlite3_result_int(ctx, session->admit(*cursor, argv + 1, argc - 1) ? 1 : 0);
+  const int admitted =
+      boundary(-1, [&] { return session->admit(*cursor, argv + 1, argc - 1) ? 1 : 0; });
+  // A row that cannot be decided fails the statement (never shown, never
+  // silently dropped from a count).
+  if (admitted == SQLITE_NOMEM) return sqlite3_result_error_nomem(ctx);
+  if (admitted < 0) return sqlite3_result_error(ctx, "custos: cannot decide the row", -1);
+  sqlite3_result_int(ctx, admitted);
 }
 
 namespace {
@@ -917,11 +962,15 @@ Result<sqlite3_stmt*> Session::Impl::internal_statement(std::int32_t table, int 
   return s;
 }
 
-void Session::Impl::release(Cursor& cursor) {
+void Session::Impl::release(Cursor& cursor) noexcept {
   if (!cursor.stmt) return;
   sqlite3_reset(cursor.stmt);
   sqlite3_clear_bindings(cursor.stmt);
-  pool_[{cursor.table, cursor.seek}].push_back(cursor.stmt);
+  try {
+    pool_[{cursor.table, cursor.seek}].push_back(cursor.stmt);
+  } catch (...) {  // no room to keep it for the next cursor: it goes
+    sqlite3_finalize(cursor.stmt);
+  }
   cursor.stmt = nullptr;
 }
 

@@ -21,6 +21,7 @@
 // flattens nested values onto a std::vector), so a bad_alloc there ends the
 // process whatever its caller does; the sweep shows how many of the
 // allocations of each scenario are of that kind.
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -256,5 +257,53 @@ TEST_CASE("no exception crosses the C API when allocations fail", "[capi]") {
     });
     report("consent", s);
     CHECK(s.handled > 0);
+  }
+
+  SECTION("a guarded read: open the database and a session, query") {
+    // The guard's callbacks run inside SQLite's C frames: an allocation
+    // failing there must become the query's error, never an exception
+    // unwinding through SQLite.
+    const std::string guard_policy = (dir / "guard.custos").string();
+    std::ofstream(guard_policy)
+        << "policy \"oomg\" version 1\ncategory contact.email\ncategory identity.name\n"
+           "purpose support basis contract\nrole agent\n"
+           "allow agent to read identity.name, contact.email as mask for support\n"
+           "table Customer {\n  subject Id\n  Name : identity.name\n  Email : contact.email\n}\n";
+    const std::string db_path = (dir / "crm.db").string();
+    {
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
+      REQUIRE(sqlite3_exec(db,
+                           "CREATE TABLE Customer (Id INTEGER PRIMARY KEY, Name TEXT, Email TEXT);"
+                           "INSERT INTO Customer VALUES (1, 'Ada', 'ada@example.com'),"
+                           " (2, 'Bruno', 'bruno@example.com');",
+                           nullptr, nullptr, nullptr) == SQLITE_OK);
+      sqlite3_close(db);
+    }
+    const Sweep s = sweep([&] {
+      custos_engine* engine = custos_engine_open(guard_policy.c_str(), R"({"clock": 1795867200})");
+      if (!opened(engine)) return;
+      custos_database* db = custos_database_open(db_path.c_str(), engine, nullptr);
+      if (opened(db)) {
+        custos_session* session =
+            custos_session_open(db, R"({"actor": {"id": "a-1", "roles": ["agent"]},)"
+                                    R"( "purpose": "support"})");
+        if (opened(session)) {
+          char* out = nullptr;
+          if (ok(custos_session_query_json(
+                  session, "SELECT Name, Email FROM Customer WHERE Id >= 1", nullptr, &out)) &&
+              std::strcmp(out, R"({"columns":["Name","Email"],"rows":[["Ada","a***@example.com"],)"
+                               R"(["Bruno","b***@example.com"]]})") != 0) {
+            throw Wrong{};
+          }
+          custos_free(out);
+          custos_session_close(session);
+        }
+        custos_database_close(db);
+      }
+      custos_engine_close(engine);
+    });
+    report("guarded read", s);
+    CHECK(s.handled > 50);
   }
 }

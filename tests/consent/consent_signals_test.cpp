@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -318,6 +319,11 @@ TEST_CASE("consent signals: decisions read signals while another thread appends 
         ++decided;
       }
     });
+  }
+  // The readers are deciding before the writer starts (on a loaded machine
+  // the writer could otherwise finish before any reader ran).
+  for (int spins = 0; decided == 0 && spins < 10000; ++spins) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   for (int i = 0; i < 200; ++i) REQUIRE(s.signal_gpc("c-1", i % 2 == 0, 10 + i).ok());
   stop = true;

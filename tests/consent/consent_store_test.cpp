@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -168,6 +169,11 @@ TEST_CASE("consent store: concurrent readers and a writer", "[consent][threads]"
         ++reads;
       }
     });
+  }
+  // The readers are reading before the writer starts (on a loaded machine
+  // the writer could otherwise finish before any reader ran).
+  for (int spins = 0; reads == 0 && spins < 10000; ++spins) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   for (int i = 0; i < 200; ++i) REQUIRE(s.grant("c-1", "marketing", i).ok());
   stop = true;
