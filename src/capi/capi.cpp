@@ -49,6 +49,7 @@
 #include "custos/policy.hpp"
 #include "custos/request.hpp"
 #include "custos/version.hpp"
+#include "engine/consent_history.hpp"
 #include "engine/json_parse.hpp"
 
 namespace custos::capi {
@@ -433,30 +434,7 @@ std::string base64(std::string_view bytes) {
 std::string history_json(const ConsentStore& store, const std::string& subject) {
   auto history = take(store.history(subject));
   auto signals = take(store.signal_history(subject));
-  ordered_json out = ordered_json::object();
-  out["subject"] = subject;
-  out["records"] = ordered_json::array();
-  for (const auto& r : history) {
-    ordered_json j = ordered_json::object();
-    j["purpose"] = r.purpose;
-    j["state"] = consent_state_name(r.state);
-    j["at"] = detail::format_rfc3339(r.at);
-    if (r.expires) j["expires"] = detail::format_rfc3339(*r.expires);
-    j["source"] = r.source;
-    out["records"].push_back(std::move(j));
-  }
-  out["signals"] = ordered_json::array();
-  for (const auto& s : signals) {
-    ordered_json j = ordered_json::object();
-    if (s.kind == SignalKind::kTcf) {
-      j["tcf"] = s.tc_string;
-    } else {
-      j["gpc"] = s.gpc;
-    }
-    j["at"] = detail::format_rfc3339(s.at);
-    j["source"] = s.source;
-    out["signals"].push_back(std::move(j));
-  }
+  const ordered_json out = detail::consent_history_json(subject, history, signals);
   return out.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
 

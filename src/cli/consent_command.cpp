@@ -12,6 +12,7 @@
 #include "custos/consent.hpp"
 #include "custos/engine.hpp"
 #include "custos/limits.hpp"
+#include "engine/consent_history.hpp"
 #include "lang/checker.hpp"
 
 namespace custos::cli {
@@ -233,35 +234,12 @@ int run_consent(const std::vector<std::string>& raw) {
       std::fprintf(stderr, "custos consent: %s\n", history.status().message().c_str());
       return kExitBadInput;
     }
-    nlohmann::ordered_json out;
-    out["subject"] = *subject;
-    out["records"] = nlohmann::ordered_json::array();
-    for (const auto& r : *history) {
-      nlohmann::ordered_json j;
-      j["purpose"] = r.purpose;
-      j["state"] = consent_state_name(r.state);
-      j["at"] = detail::format_rfc3339(r.at);
-      if (r.expires) j["expires"] = detail::format_rfc3339(*r.expires);
-      j["source"] = r.source;
-      out["records"].push_back(j);
-    }
     auto signals = (*store)->signal_history(*subject);
     if (!signals.ok()) {
       std::fprintf(stderr, "custos consent: %s\n", signals.status().message().c_str());
       return kExitBadInput;
     }
-    out["signals"] = nlohmann::ordered_json::array();
-    for (const auto& s : *signals) {
-      nlohmann::ordered_json j;
-      if (s.kind == SignalKind::kTcf) {
-        j["tcf"] = s.tc_string;
-      } else {
-        j["gpc"] = s.gpc;
-      }
-      j["at"] = detail::format_rfc3339(s.at);
-      j["source"] = s.source;
-      out["signals"].push_back(j);
-    }
+    const auto out = detail::consent_history_json(*subject, *history, *signals);
     std::printf("%s\n",
                 out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
     return kExitOk;

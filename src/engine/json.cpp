@@ -11,6 +11,7 @@
 #include "custos/decision.hpp"
 #include "custos/limits.hpp"
 #include "custos/request.hpp"
+#include "engine/consent_history.hpp"
 #include "engine/json_parse.hpp"
 
 namespace custos {
@@ -265,6 +266,37 @@ nlohmann::ordered_json consent_json(const ConsentRecord& r) {
 }
 
 }  // namespace
+
+nlohmann::ordered_json detail::consent_history_json(std::string_view subject,
+                                                    const std::vector<ConsentRecord>& records,
+                                                    const std::vector<ConsentSignal>& signals) {
+  using nlohmann::ordered_json;
+  ordered_json out = ordered_json::object();  // never null: src/capi/capi.cpp
+  out["subject"] = std::string(subject);
+  out["records"] = ordered_json::array();
+  for (const auto& r : records) {
+    ordered_json j = ordered_json::object();
+    j["purpose"] = r.purpose;
+    j["state"] = consent_state_name(r.state);
+    j["at"] = detail::format_rfc3339(r.at);
+    if (r.expires) j["expires"] = detail::format_rfc3339(*r.expires);
+    j["source"] = r.source;
+    out["records"].push_back(std::move(j));
+  }
+  out["signals"] = ordered_json::array();
+  for (const auto& s : signals) {
+    ordered_json j = ordered_json::object();
+    if (s.kind == SignalKind::kTcf) {
+      j["tcf"] = s.tc_string;
+    } else {
+      j["gpc"] = s.gpc;
+    }
+    j["at"] = detail::format_rfc3339(s.at);
+    j["source"] = s.source;
+    out["signals"].push_back(std::move(j));
+  }
+  return out;
+}
 
 nlohmann::json detail::parse_json_unique_keys(std::string_view text, std::string* duplicate_key) {
   duplicate_key->clear();
