@@ -59,18 +59,11 @@ Status open_for_reading(const std::string& path, LogFile& file) {
 // index each in its natural order, with no sort of a million rows.
 class PairDigest {
  public:
-  Status init() {
-    std::uint8_t key[32];
-    if (Status s = crypto::random_bytes(key, sizeof key); !s.ok()) return s;
-    mac_ = std::make_shared<crypto::HmacSha256>(
-        std::string_view(reinterpret_cast<const char*>(key), sizeof key));
-    return Status();
-  }
-  void use_key_of(const PairDigest& other) { mac_ = other.mac_; }
+  explicit PairDigest(const crypto::HmacSha256& mac) : mac_(mac) {}
   void add(std::uint64_t seq, std::string_view subject) {
     char prefix[8];  // the seq, big-endian: fixed length, so the pair reads one way only
     for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>(seq >> (56 - 8 * i));
-    const crypto::Digest d = mac_->mac(std::string_view(prefix, sizeof prefix), subject);
+    const crypto::Digest d = mac_.mac(std::string_view(prefix, sizeof prefix), subject);
     std::uint64_t lo = 0, hi = 0;
     for (int i = 0; i < 8; ++i) {
       lo = lo << 8 | d[static_cast<std::size_t>(i)];
@@ -85,7 +78,7 @@ class PairDigest {
   }
 
  private:
-  std::shared_ptr<const crypto::HmacSha256> mac_;
+  const crypto::HmacSha256& mac_;
   std::uint64_t lo_ = 0, hi_ = 0, count_ = 0;
 };
 
@@ -168,9 +161,11 @@ Result<AuditVerification> verify_audit_log(const std::string& path, const std::s
   // Step 4 (the index) by digest: the pairs the entries list and the index's
   // rows, each read in its own natural order, summed under a key drawn now.
   // Only an exact walk finds which entry differs, and it runs only then.
-  PairDigest listed_pairs, indexed_pairs;
-  if (Status s = listed_pairs.init(); !s.ok()) return s;
-  indexed_pairs.use_key_of(listed_pairs);
+  std::uint8_t pair_key[32];
+  if (Status s = crypto::random_bytes(pair_key, sizeof pair_key); !s.ok()) return s;
+  const crypto::HmacSha256 pair_mac(
+      std::string_view(reinterpret_cast<const char*>(pair_key), sizeof pair_key));
+  PairDigest listed_pairs(pair_mac), indexed_pairs(pair_mac);
   crypto::Digest previous{};
   std::uint64_t expected_seq = 1;
   std::uint64_t set_entries = 0;
