@@ -87,6 +87,10 @@ struct SignalHistory {
   std::vector<Entry> entries;
 };
 
+namespace detail {
+class ConsentCacheAccess;
+}  // namespace detail
+
 class CUSTOS_EXPORT ConsentStore {
  public:
   // Opens the store; a new or empty file becomes an empty store (several
@@ -165,6 +169,7 @@ class CUSTOS_EXPORT ConsentStore {
   void refresh();
 
  private:
+  friend class detail::ConsentCacheAccess;  // the guard's per-row reads
   struct Impl;
   CUSTOS_NO_EXPORT explicit ConsentStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

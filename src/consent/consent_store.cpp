@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -60,10 +61,11 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "consent/cache_access.hpp"
+#include "consent/subject_cache.hpp"
 #include "crypto/crypto.hpp"
 #include "custos/consent.hpp"
 #include "custos/limits.hpp"
@@ -723,30 +725,6 @@ bool parse_consent_state(const std::string& name, ConsentState* state) {
 
 namespace {
 
-// Subject ids are mostly decimal integers, and a guarded scan visits them in
-// table order. Hashing such an id to its value keeps neighbouring subjects
-// in neighbouring buckets, so a scan of a million customers walks the cache
-// in order instead of missing it on every row; other ids hash as strings.
-// Transparent: lookups take a string_view without building a string.
-struct SubjectHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const {
-    if (!s.empty() && s.size() <= 18 && (s.size() == 1 || s[0] != '0')) {
-      std::size_t value = 0;
-      bool digits = true;
-      for (char c : s) {
-        if (c < '0' || c > '9') {
-          digits = false;
-          break;
-        }
-        value = value * 10 + static_cast<std::size_t>(c - '0');
-      }
-      if (digits) return value;
-    }
-    return std::hash<std::string_view>{}(s);
-  }
-};
-
 // One subject's cached history: both snapshots are loaded together.
 struct CachedSubject {
   std::shared_ptr<const std::vector<ConsentRecord>> records;
@@ -808,7 +786,7 @@ struct CUSTOS_NO_EXPORT ConsentStore::Impl {
   // then update the cache".
   mutable std::mutex db_mutex;
   mutable std::shared_mutex cache_mutex;
-  mutable std::unordered_map<std::string, CachedSubject, SubjectHash, std::equal_to<>> cache;
+  mutable detail::SubjectCache<CachedSubject> cache;  // subject_cache.hpp
   // Shared by every cached subject without records or signals (most of them).
   const std::shared_ptr<const std::vector<ConsentRecord>> no_records =
       std::make_shared<const std::vector<ConsentRecord>>();
@@ -993,8 +971,7 @@ struct CUSTOS_NO_EXPORT ConsentStore::Impl {
   Result<CachedSubject> cached(std::string_view subject) const {
     {
       std::shared_lock<std::shared_mutex> lock(cache_mutex);
-      const auto it = cache.find(subject);
-      if (it != cache.end()) return it->second;
+      if (const CachedSubject* hit = cache.find(subject)) return *hit;
     }
     std::lock_guard<std::mutex> db_lock(db_mutex);
     auto loaded = load(subject);
@@ -1012,7 +989,7 @@ struct CUSTOS_NO_EXPORT ConsentStore::Impl {
     }
     std::unique_lock<std::shared_mutex> lock(cache_mutex);
     if (cache.size() >= options.cache_subjects) cache.clear();
-    cache[std::string(subject)] = entry;
+    cache.put(subject, entry);
     return entry;
   }
 
@@ -1520,11 +1497,10 @@ Status ConsentStore::append(std::string_view subject, const ConsentRecord& recor
   if (!appended.ok()) return appended;
   // Keep the cache coherent: replace this subject's snapshot, if cached.
   std::unique_lock<std::shared_mutex> cache_lock(impl_->cache_mutex);
-  const auto it = impl_->cache.find(subject);
-  if (it != impl_->cache.end()) {
-    auto updated = std::make_shared<std::vector<ConsentRecord>>(*it->second.records);
+  if (CachedSubject* hit = impl_->cache.find(subject)) {
+    auto updated = std::make_shared<std::vector<ConsentRecord>>(*hit->records);
     updated->push_back(record);
-    it->second.records = std::move(updated);
+    hit->records = std::move(updated);
   }
   return Status();
 }
@@ -1573,11 +1549,10 @@ Status ConsentStore::append_signal(std::string_view subject, const ConsentSignal
       });
   if (!appended.ok()) return appended;
   std::unique_lock<std::shared_mutex> cache_lock(impl_->cache_mutex);
-  const auto it = impl_->cache.find(subject);
-  if (it != impl_->cache.end()) {
-    auto updated = std::make_shared<SignalHistory>(*it->second.signals);
+  if (CachedSubject* hit = impl_->cache.find(subject)) {
+    auto updated = std::make_shared<SignalHistory>(*hit->signals);
     updated->entries.push_back(std::move(entry));
-    it->second.signals = std::move(updated);
+    hit->signals = std::move(updated);
   }
   return Status();
 }
@@ -1623,8 +1598,7 @@ Result<std::shared_ptr<const std::vector<ConsentRecord>>> ConsentStore::records(
     std::string_view subject) const {
   {
     std::shared_lock<std::shared_mutex> lock(impl_->cache_mutex);
-    const auto it = impl_->cache.find(subject);
-    if (it != impl_->cache.end()) return it->second.records;
+    if (const CachedSubject* hit = impl_->cache.find(subject)) return hit->records;
   }
   auto entry = impl_->cached(subject);
   if (!entry.ok()) return entry.status();
@@ -1646,8 +1620,7 @@ Result<ConsentVerifyReport> ConsentStore::verify() const {
 Result<std::shared_ptr<const SignalHistory>> ConsentStore::signals(std::string_view subject) const {
   {
     std::shared_lock<std::shared_mutex> lock(impl_->cache_mutex);
-    const auto it = impl_->cache.find(subject);
-    if (it != impl_->cache.end()) return it->second.signals;
+    if (const CachedSubject* hit = impl_->cache.find(subject)) return hit->signals;
   }
   auto entry = impl_->cached(subject);
   if (!entry.ok()) return entry.status();
@@ -1660,3 +1633,37 @@ void ConsentStore::refresh() {
 }
 
 }  // namespace custos
+
+namespace custos::detail {
+
+Status ConsentCacheAccess::visit_records(const ConsentStore& store, SubjectKey subject, Use use,
+                                         void* context) {
+  ConsentStore::Impl& impl = *store.impl_;
+  char digits[24];
+  if (subject.is_id) {
+    if (subject.id >= 0 && static_cast<std::uint64_t>(subject.id) <= kMaxDecimalId) {
+      const auto value = static_cast<std::uint64_t>(subject.id);
+      std::shared_lock<std::shared_mutex> lock(impl.cache_mutex);
+      if (const auto* hit = impl.cache.find_decimal(value)) {
+        use(*hit->records, context);
+        return Status();
+      }
+    }
+    const auto end = std::to_chars(digits, digits + sizeof digits, subject.id).ptr;
+    subject.text = std::string_view(digits, static_cast<std::size_t>(end - digits));
+  } else {
+    std::shared_lock<std::shared_mutex> lock(impl.cache_mutex);
+    if (const auto* hit = impl.cache.find(subject.text)) {
+      use(*hit->records, context);
+      return Status();
+    }
+  }
+  // A miss: loaded (and cached) as records() does; the snapshot is kept
+  // alive by this reference while `use` reads it.
+  auto entry = impl.cached(subject.text);
+  if (!entry.ok()) return entry.status();
+  use(*entry->records, context);
+  return Status();
+}
+
+}  // namespace custos::detail

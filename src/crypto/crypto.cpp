@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include <climits>
+#include <cstdint>
 #include <cstring>
 
 namespace custos::crypto {
@@ -75,9 +76,50 @@ Digest HmacSha256::mac(std::string_view data) const {
   return mac(data, std::string_view());
 }
 
+namespace {
+
+void put_be32(unsigned char* at, std::uint32_t v) {
+  at[0] = static_cast<unsigned char>(v >> 24);
+  at[1] = static_cast<unsigned char>(v >> 16);
+  at[2] = static_cast<unsigned char>(v >> 8);
+  at[3] = static_cast<unsigned char>(v);
+}
+
+// The last 8 bytes of a final block: the message length in bits (FIPS
+// 180-4, 5.1.1), counting the 64-byte pad block hashed before it.
+void put_length(unsigned char block[64], std::size_t message_bytes) {
+  const std::uint64_t bits = (64 + static_cast<std::uint64_t>(message_bytes)) * 8;
+  put_be32(block + 56, static_cast<std::uint32_t>(bits >> 32));
+  put_be32(block + 60, static_cast<std::uint32_t>(bits));
+}
+
+}  // namespace
+
 Digest HmacSha256::mac(std::string_view first, std::string_view second) const {
   Digest out{};
   SHA256_CTX ctx;
+  const std::size_t size = first.size() + second.size();
+  if (size <= 55) {
+    // The message fits one block with its padding (a cell's pseudonym, a
+    // chain link's parts usually do): two compressions on blocks padded
+    // here, without SHA256_Update's buffering and SHA256_Final's
+    // bookkeeping (a guarded scan hashes a cell per row).
+    unsigned char block[64] = {};
+    if (!first.empty()) std::memcpy(block, first.data(), first.size());
+    if (!second.empty()) std::memcpy(block + first.size(), second.data(), second.size());
+    block[size] = 0x80;
+    put_length(block, size);
+    std::memcpy(&ctx, inner_.data(), sizeof ctx);
+    SHA256_Transform(&ctx, block);
+    std::memset(block, 0, sizeof block);
+    for (int i = 0; i < 8; ++i) put_be32(block + 4 * i, ctx.h[i]);
+    block[32] = 0x80;
+    put_length(block, 32);
+    std::memcpy(&ctx, outer_.data(), sizeof ctx);
+    SHA256_Transform(&ctx, block);
+    for (int i = 0; i < 8; ++i) put_be32(out.data() + 4 * i, ctx.h[i]);
+    return out;
+  }
   std::memcpy(&ctx, inner_.data(), sizeof ctx);
   SHA256_Update(&ctx, first.data(), first.size());
   SHA256_Update(&ctx, second.data(), second.size());

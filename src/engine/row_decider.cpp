@@ -1,6 +1,7 @@
 #include "engine/row_decider.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "custos/consent.hpp"
 #include "engine/signals.hpp"
@@ -42,6 +43,8 @@ RowDecider::RowDecider(const Engine& engine, const Request& request)
   for (std::size_t i = 0; i < slots.size(); ++i) {
     if (slots[i].root == lang::AttributeRoot::kSubject) {
       subject_slot_[i] = true;  // filled per row
+      subject_slots_.push_back(static_cast<std::uint32_t>(i));
+      subject_text_read_ = subject_text_read_ || slots[i].builtin;
     } else {
       slots_[i] = resolve_slot(slots[i], request_, arena_);
     }
@@ -102,12 +105,24 @@ Verdict RowDecider::possible(std::int32_t category) const {
 }
 
 void RowDecider::begin_row(std::string_view subject, std::optional<Timestamp> collected) {
-  subject_ = subject;
+  start_row(SubjectKey{subject, 0, false}, collected);
+}
+
+void RowDecider::begin_row_id(std::int64_t subject, std::optional<Timestamp> collected) {
+  start_row(SubjectKey{std::string_view(), subject, true}, collected);
+}
+
+void RowDecider::start_row(SubjectKey subject, std::optional<Timestamp> collected) {
+  const auto format_id = [&] {
+    const auto end =
+        std::to_chars(subject_digits_, subject_digits_ + sizeof subject_digits_, subject.id).ptr;
+    return std::string_view(subject_digits_, static_cast<std::size_t>(end - subject_digits_));
+  };
+  subject_ = subject.is_id ? (subject_text_read_ ? format_id() : std::string_view()) : subject.text;
   memo_.begin(cp_.conditions.size());
   rr_.collected_at = collected;
   const auto& slots = cp_.attributes.slots;
-  for (std::size_t i = 0; i < slots.size(); ++i) {
-    if (!subject_slot_[i]) continue;
+  for (const std::uint32_t i : subject_slots_) {
     slots_[i] = slots[i].builtin ? RtValue::string(subject_) : RtValue{};
   }
   rr_.consent = ConsentStatus::kNone;
@@ -116,15 +131,22 @@ void RowDecider::begin_row(std::string_view subject, std::optional<Timestamp> co
   rr_.gpc_objected = false;
   if (rr_.malformed || rr_.purpose < 0 || !options_.consent_store || !needs_consent_) return;
   const auto purpose = static_cast<std::uint32_t>(rr_.purpose);
-  auto records = options_.consent_store->records(subject_);
-  if (!records.ok()) {
+  // The records are read in place, under the store's cache lock.
+  const Status read = ConsentCacheAccess::visit_records(
+      *options_.consent_store, subject,
+      [](const std::vector<ConsentRecord>& records, void* self) {
+        auto& d = *static_cast<RowDecider*>(self);
+        resolve_consent(d.cp_, records, d.consent_, &d.purpose_memo_);
+      },
+      this);
+  if (!read.ok()) {
     rr_.consent_failed = true;  // fail closed: no consent can be shown
     return;
   }
-  resolve_consent(cp_, **records, consent_, &purpose_memo_);
   rr_.consent = deciding_consent(cp_, purpose, consent_, rr_.now);
   rr_.consent_li = rr_.consent;
   if (!signals_touch(cp_, purpose)) return;
+  if (subject.is_id && subject_.empty()) subject_ = format_id();
   auto history = options_.consent_store->signals(subject_);
   if (!history.ok()) {
     rr_.consent_failed = true;

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "consent/cache_access.hpp"
 #include "crypto/crypto.hpp"
 #include "custos/engine.hpp"
 #include "engine/evaluator.hpp"
@@ -53,6 +54,10 @@ class RowDecider {
   // `subject`'s bytes must stay as they are until the next begin_row (the
   // guard keeps them in its cursor's row).
   void begin_row(std::string_view subject, std::optional<Timestamp> collected);
+  // The same for a subject given as an integer (an INTEGER subject column):
+  // its decimal form is the subject id, formatted only if something reads
+  // it as text (the consent cache looks the value up as it is).
+  void begin_row_id(std::int64_t subject, std::optional<Timestamp> collected);
   void set_subject_attribute(std::uint32_t slot, const Value& value);
   // Whether the row's subject passes consent and objection for the purpose
   // (its basis; special categories are decided per cell).
@@ -90,8 +95,12 @@ class RowDecider {
   ResolvedRequest rr_;
   std::vector<RtValue> slots_;
   std::vector<RtValue> arena_;  // list items of actor and context slots
+  void start_row(SubjectKey subject, std::optional<Timestamp> collected);
   std::vector<bool> subject_slot_;
-  std::vector<Value> subject_values_;  // what subject slots point into
+  std::vector<std::uint32_t> subject_slots_;  // the indices where subject_slot_ is set
+  bool subject_text_read_ = false;            // a subject slot is the subject's id
+  char subject_digits_[24];                   // an integer subject's decimal form
+  std::vector<Value> subject_values_;         // what subject slots point into
   std::vector<RtValue> row_arena_;
   std::string_view subject_;   // the row's, kept by the caller (begin_row)
   bool needs_consent_ = true;  // the purpose or a special category reads consent

@@ -1047,17 +1047,18 @@ bool Session::Impl::admit(Cursor& cursor, sqlite3_value** args, int count) {
   if (count != 2 + static_cast<int>(t.attribute_slots.size())) return false;  // fail closed
   // Subject ids compare as text: an integer is its decimal form. A row
   // without a subject has no consent records.
+  // An integer subject is looked up by its value and formatted only for
+  // the audit record.
   subject_ = std::string_view();
   bool subject_decimal = false;
+  bool subject_is_id = false;
+  sqlite3_int64 subject_id = 0;
   switch (sqlite3_value_type(args[0])) {
-    case SQLITE_INTEGER: {
-      const sqlite3_int64 id = sqlite3_value_int64(args[0]);
-      subject_decimal = id >= 0;
-      const auto end =
-          std::to_chars(subject_digits_, subject_digits_ + sizeof subject_digits_, id).ptr;
-      subject_ = std::string_view(subject_digits_, static_cast<std::size_t>(end - subject_digits_));
+    case SQLITE_INTEGER:
+      subject_id = sqlite3_value_int64(args[0]);
+      subject_is_id = true;
+      subject_decimal = subject_id >= 0;
       break;
-    }
     case SQLITE_TEXT: {
       // The bytes as stored (blob: no copy to add a terminator).
       const auto* text = static_cast<const char*>(sqlite3_value_blob(args[0]));
@@ -1090,7 +1091,11 @@ bool Session::Impl::admit(Cursor& cursor, sqlite3_value** args, int count) {
     default:
       break;
   }
-  decider_->begin_row(subject_, collected);
+  if (subject_is_id) {
+    decider_->begin_row_id(subject_id, collected);
+  } else {
+    decider_->begin_row(subject_, collected);
+  }
   for (std::size_t k = 0; k < t.attribute_slots.size(); ++k) {
     decider_->set_subject_attribute(t.attribute_slots[k], value_of(args[2 + k]));
   }
@@ -1125,6 +1130,11 @@ bool Session::Impl::admit(Cursor& cursor, sqlite3_value** args, int count) {
   // Noted for the audit record when the row is returned (advance): SQLite
   // may still turn it down on another term of the guard's SELECT.
   if (db.options.audit) {
+    if (subject_is_id) {
+      const auto end =
+          std::to_chars(subject_digits_, subject_digits_ + sizeof subject_digits_, subject_id).ptr;
+      subject_ = std::string_view(subject_digits_, static_cast<std::size_t>(end - subject_digits_));
+    }
     cursor.subject.assign(subject_.data(), subject_.size());
     cursor.subject_decimal = subject_decimal;
   }

@@ -152,6 +152,57 @@ TEST_CASE("guard: subjects read out of order are logged sorted, each once", "[gu
   CHECK(records[0].subjects == std::vector<std::string>{"1", "2", "3"});
 }
 
+TEST_CASE("guard: a subject id of any stored type finds its own consent, and only its own",
+          "[guard]") {
+  // An INTEGER subject is looked up in the consent cache by its value; text
+  // by its bytes. Granted: 7, -5, 10^18 + 1 (too long for the cache's
+  // decimal form), "042" and "c-9"; not 42, whose look-alike "042" is
+  // another subject, nor 8.
+  GuardWorld w("subject-types");
+  const Timestamp jan = 1767225600;
+  for (const char* subject : {"7", "-5", "1000000000000000001", "042", "c-9"}) {
+    REQUIRE(w.consent->grant(subject, "marketing", jan).ok());
+  }
+  const std::string path = w.dir + "/ids.db";
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  // No declared type: each id keeps the type it was stored with.
+  exec_or_fail(raw, R"sql(
+CREATE TABLE Customer (CustomerId, FirstName TEXT, LastName TEXT, Email TEXT, City TEXT,
+  Country TEXT, Notes TEXT, SupportRepId INTEGER, Age INTEGER, CreatedAt TEXT);
+INSERT INTO Customer (CustomerId, FirstName, CreatedAt) VALUES
+  (7, 'integer', '2026-01-01'), (-5, 'negative', '2026-01-01'),
+  (1000000000000000001, 'huge', '2026-01-01'), ('042', 'text 042', '2026-01-01'),
+  (42, 'integer 42', '2026-01-01'), ('c-9', 'text c-9', '2026-01-01'),
+  (8, 'integer 8', '2026-01-01');
+CREATE TABLE Invoice (InvoiceId INTEGER PRIMARY KEY, CustomerId INTEGER, InvoiceDate TEXT,
+  Total REAL);
+CREATE TABLE InvoiceLine (InvoiceLineId INTEGER PRIMARY KEY, InvoiceId INTEGER, UnitPrice REAL,
+  Quantity INTEGER);
+CREATE TABLE Genre (GenreId INTEGER PRIMARY KEY, Name TEXT);
+)sql");
+  sqlite3_close(raw);
+  auto db = Database::open(path, *w.engine);
+  INFO(db.status().message());
+  REQUIRE(db.ok());
+  SessionOptions who;
+  who.actor_id = "marketer-1";
+  who.roles = {"marketer"};
+  who.purpose = "marketing";
+  auto s = (*db)->session(who);
+  REQUIRE(s.ok());
+  CHECK(rows_of(**s, "SELECT FirstName, typeof(CustomerId) FROM Customer ORDER BY rowid") ==
+        Table{{"integer", "integer"},
+              {"negative", "integer"},
+              {"huge", "integer"},
+              {"text 042", "text"},
+              {"text c-9", "text"}});
+  // A withdrawal reaches the integer form at the next statement.
+  REQUIRE(w.consent->withdraw("7", "marketing", kNow - 60).ok());
+  CHECK(rows_of(**s, "SELECT FirstName FROM Customer WHERE typeof(CustomerId) = 'integer'") ==
+        Table{{"negative"}, {"huge"}});
+}
+
 TEST_CASE("guard: a reload and a consent change apply from the next statement", "[guard]") {
   GuardWorld w("reload");
   auto s = w.session("marketer", "marketing");
