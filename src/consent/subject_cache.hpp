@@ -1,9 +1,9 @@
 // The consent store's cache of subjects' snapshots: a hash table made for
 // the decision hot path, where a guarded scan looks up one subject per row.
 //
-// Open addressing with linear probing, kept at most half full: a lookup
-// reads one slot (its key's hash and a pointer to the entry) and, when the
-// hashes match, the entry's key. No per-lookup allocation, and the slot is
+// Open addressing with linear probing, kept at most half full, the entries
+// in the slots: a lookup reads one slot (and, for an id that is not a
+// decimal integer, its text). No per-lookup allocation, and the slot is
 // found by a multiplication instead of a division (Lemire's "fastmod").
 //
 // Subject ids are mostly decimal integers visited in table order, so a
@@ -54,20 +54,19 @@ class SubjectCache {
     if (slots_.empty()) return nullptr;
     const std::uint64_t hash = std::hash<std::string_view>{}(subject);
     for (std::size_t i = home(hash);; i = next(i)) {
-      const Slot& slot = slots_[i];
-      if (!slot.node) return nullptr;
-      if (slot.hash == hash && !slot.node->decimal && slot.node->key == subject) {
-        return &slot.node->entry;
-      }
+      Slot& slot = slots_[i];
+      if (slot.state == kEmpty) return nullptr;
+      if (slot.hash == hash && slot.state == kText && *slot.text == subject) return &slot.entry;
     }
   }
-  // The entry of the decimal id with this value (at most kMaxDecimalId).
+  // The entry of the decimal id with this value (at most kMaxDecimalId):
+  // one slot read, the entry in it.
   Entry* find_decimal(std::uint64_t value) {
     if (slots_.empty()) return nullptr;
     for (std::size_t i = home(value);; i = next(i)) {
-      const Slot& slot = slots_[i];
-      if (!slot.node) return nullptr;
-      if (slot.hash == value && slot.node->decimal) return &slot.node->entry;
+      Slot& slot = slots_[i];
+      if (slot.state == kEmpty) return nullptr;
+      if (slot.hash == value && slot.state == kDecimal) return &slot.entry;
     }
   }
 
@@ -77,29 +76,41 @@ class SubjectCache {
       *existing = std::move(entry);
       return;
     }
-    if (2 * (nodes_.size() + 1) > slots_.size()) grow();
-    const auto value = decimal_id(subject);
-    nodes_.push_back(Node{std::string(subject), value.has_value(), std::move(entry)});
-    insert(value ? *value : std::hash<std::string_view>{}(subject), &nodes_.back());
+    if (2 * (size_ + 1) > slots_.size()) grow();
+    Slot slot;
+    if (const auto value = decimal_id(subject)) {
+      slot.hash = *value;
+      slot.state = kDecimal;
+    } else {
+      texts_.emplace_back(subject);
+      slot.hash = std::hash<std::string_view>{}(subject);
+      slot.state = kText;
+      slot.text = &texts_.back();
+    }
+    slot.entry = std::move(entry);
+    insert(std::move(slot));
+    ++size_;
   }
 
   void clear() {
     std::vector<Slot>().swap(slots_);
-    nodes_.clear();
+    texts_.clear();
+    size_ = 0;
     prime_ = 0;
   }
 
-  std::size_t size() const { return nodes_.size(); }
+  std::size_t size() const { return size_; }
 
  private:
-  struct Node {
-    std::string key;
-    bool decimal;  // the key is a decimal id, and the slot's hash its value
-    Entry entry;
-  };
+  static constexpr std::uint8_t kEmpty = 0, kDecimal = 1, kText = 2;
+  // A decimal id is known by its value (the hash) alone; any other id by
+  // its text, kept aside. The entry lives in the slot: a lookup of a
+  // decimal id reads nothing else.
   struct Slot {
     std::uint64_t hash = 0;
-    Node* node = nullptr;  // null: empty (entries are never removed one by one)
+    const std::string* text = nullptr;  // kText only
+    std::uint8_t state = kEmpty;        // entries are never removed one by one
+    Entry entry{};
   };
 
   // The largest prime below each power of two from 2^6 to 2^32.
@@ -119,10 +130,10 @@ class SubjectCache {
   }
   std::size_t next(std::size_t i) const { return i + 1 == slots_.size() ? 0 : i + 1; }
 
-  void insert(std::uint64_t hash, Node* node) {
-    std::size_t i = home(hash);
-    while (slots_[i].node) i = next(i);
-    slots_[i] = Slot{hash, node};
+  void insert(Slot&& slot) {
+    std::size_t i = home(slot.hash);
+    while (slots_[i].state != kEmpty) i = next(i);
+    slots_[i] = std::move(slot);
   }
 
   void grow() {
@@ -130,21 +141,22 @@ class SubjectCache {
     if (!slots_.empty() && prime_ == last) {
       // 2^32 slots are far past any bound a cache is given; rather than
       // fill the table, start over (the store's own bound does the same).
-      if (2 * nodes_.size() + 2 > slots_.size()) clear();
+      if (2 * size_ + 2 > slots_.size()) clear();
       if (!slots_.empty()) return;
     }
     const std::uint32_t size = kPrimes[slots_.empty() ? 0 : ++prime_];
     std::vector<Slot> old(size);
     old.swap(slots_);
     reciprocal_ = ~std::uint64_t{0} / size + 1;
-    for (const Slot& slot : old) {
-      if (slot.node) insert(slot.hash, slot.node);
+    for (Slot& slot : old) {
+      if (slot.state != kEmpty) insert(std::move(slot));
     }
   }
 
   std::vector<Slot> slots_;
-  std::deque<Node> nodes_;  // stable addresses; freed together by clear()
-  std::size_t prime_ = 0;   // index in kPrimes of the table's size
+  std::deque<std::string> texts_;  // the text ids; stable addresses
+  std::size_t size_ = 0;
+  std::size_t prime_ = 0;  // index in kPrimes of the table's size
   std::uint64_t reciprocal_ = 0;
 };
 
