@@ -2,12 +2,13 @@
 # Guarded reads against plain SQLite, in one process.
 #   bench/run_guard.sh [BUILD_DIR] [DATA_DIR]
 # Generates a 1,000,000-customer database and its consent store in DATA_DIR
-# on first use (~1 min, ~150 MB; never commit it), builds the benchmark
+# on first use (~3 min, ~250 MB; never commit it), builds the benchmark
 # (Release) and prints one JSON line per measure, then the ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-rel}
 data=${2:-/tmp/custos-guard-bench}
+mkdir -p "$data"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCUSTOS_BUILD_BENCH=ON >/dev/null
 cmake --build "$build" -j "$(nproc)" --target custos_bench_guard >/dev/null
 "$build/bench/custos_bench_guard" --data="$data" | tee "$data/guard.jsonl"
