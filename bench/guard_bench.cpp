@@ -1,7 +1,7 @@
 // Guarded reads against plain SQLite, in one process, on a generated
 // database of 1,000,000 customers (written to --data on first use).
 //
-//   custos_bench_guard --data=DIR [--rows=1000000] [--runs=5] [--lookups=20000]
+//   custos_bench_guard --data=DIR [--rows=1000000] [--runs=9] [--lookups=20000]
 //
 // One JSON line per measure, medians of --runs runs after a warm-up:
 //   raw scan / guarded scan / guarded scan audited   ns per table row (runs
@@ -144,7 +144,7 @@ long drain(Rows& rows) {
 int main(int argc, char** argv) {
   const std::string dir = bench::arg(argc, argv, "data", "/tmp/custos-guard-bench");
   const long rows = std::atol(bench::arg(argc, argv, "rows", "1000000").c_str());
-  const int runs = std::atoi(bench::arg(argc, argv, "runs", "5").c_str());
+  const int runs = std::atoi(bench::arg(argc, argv, "runs", "9").c_str());
   const long lookups = std::atol(bench::arg(argc, argv, "lookups", "20000").c_str());
   std::filesystem::create_directories(dir);
   const std::string db_path = dir + "/customers.db";
