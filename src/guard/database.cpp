@@ -596,6 +596,17 @@ int vtab_column(sqlite3_vtab_cursor* base, sqlite3_context* ctx, int column) {
   return rc;
 }
 
+// Never reached: the authorizer refuses every INSERT, UPDATE and DELETE.
+// It exists because SQLite fails an UPDATE or DELETE of a virtual table
+// without xUpdate with its own error ("table X may not be modified")
+// before it asks the authorizer; with it, a write to a session's table is
+// refused like every other write (kRefused, the same message, CLI exit 3).
+int vtab_update(sqlite3_vtab* vtab, int, sqlite3_value**, sqlite3_int64*) {
+  sqlite3_free(vtab->zErrMsg);
+  vtab->zErrMsg = sqlite3_mprintf("guarded sessions only read (SELECT)");
+  return SQLITE_READONLY;
+}
+
 // A row's position among the rows this cursor returned: nothing about the
 // table's storage.
 int vtab_rowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) {
@@ -617,7 +628,7 @@ const sqlite3_module kGuardModule = {
     /* xEof */ vtab_eof,
     /* xColumn */ vtab_column,
     /* xRowid */ vtab_rowid,
-    /* xUpdate */ nullptr,
+    /* xUpdate */ vtab_update,
     /* xBegin */ nullptr,
     /* xSync */ nullptr,
     /* xCommit */ nullptr,

@@ -421,6 +421,8 @@ expect query-raw-table 3 q --actor m1 --role marketer --purpose marketing.email 
 contains query-raw-table "main.Customer: a guarded session reads Customer only through its own view" "$err"
 expect query-write 3 q --actor m1 --role marketer --purpose marketing.email "DELETE FROM main.Genre"
 contains query-write "guarded sessions only read (SELECT)" "$err"
+expect query-write-view 3 q --actor m1 --role marketer --purpose marketing.email "UPDATE Customer SET Email = NULL"
+contains query-write-view "guarded sessions only read (SELECT)" "$err"
 expect query-ddl 3 q --actor m1 --role marketer --purpose marketing.email "CREATE TEMP VIEW Customer AS SELECT 1"
 expect query-sql-error 1 q --actor m1 --role marketer --purpose marketing.email "SELEC 1"
 contains query-sql-error "SQL error" "$err"

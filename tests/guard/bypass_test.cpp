@@ -545,8 +545,17 @@ TEST_CASE("bypass: objects that would shadow the session's views, writes, transa
   refused(*s, "DROP VIEW IF EXISTS Customer", kWrite);
   refused(*s, "INSERT INTO Customer (CustomerId) VALUES (99)", kWrite);
   refused(*s, "UPDATE main.Customer SET FirstName = 'x'", kWrite);
-  refused(*s, "UPDATE Customer SET FirstName = 'x'", StatusCode::kInvalidArgument,
-          "SQL error: table Customer may not be modified");
+  // The session's own tables too: refused by the guard like every other
+  // write (not left to SQLite's "may not be modified").
+  refused(*s, "UPDATE Customer SET FirstName = 'x'", kWrite);
+  refused(*s, "UPDATE temp.Customer SET FirstName = 'x' WHERE CustomerId = 1", kWrite);
+  refused(*s, "DELETE FROM Customer", kWrite);
+  refused(*s, "DELETE FROM \"customer\" WHERE CustomerId IN (SELECT CustomerId FROM Customer)",
+          kWrite);
+  refused(*s, "INSERT OR REPLACE INTO Customer (CustomerId, FirstName) VALUES (1, 'x')", kWrite);
+  // SQLite turns this one down itself, before asking the authorizer.
+  refused(*s, "UPDATE Customer SET FirstName = 'x' RETURNING *", StatusCode::kInvalidArgument,
+          "SQL error: UPDATE RETURNING is not available on virtual tables");
   refused(*s, "DELETE FROM main.Secret", kWrite);
   refused(*s, "INSERT INTO main.Secret SELECT 2, Email FROM Customer", kWrite);
   refused(*s, "REPLACE INTO Genre VALUES (3, 'Pop')", kWrite);
