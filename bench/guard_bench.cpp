@@ -107,22 +107,23 @@ void generate(const std::string& db_path, const std::string& consent_path, long 
 // Reads every row of the statement's four columns, as an app would: each
 // text's bytes and length, through the same SQLite calls Rows::text makes
 // (sqlite3_column_value, then the value's bytes and length), so raw and
-// guarded do the same work per cell. `lengths_only` asks for the lengths
+// guarded do the same work per cell. kLengthsOnly asks for the lengths
 // alone (no text is obtained): the benchmark's baseline before 2026-12,
 // reported for comparison.
-long drain(sqlite3_stmt* s, bool lengths_only = false) {
+template <bool kLengthsOnly = false>
+long drain(sqlite3_stmt* s) {
   long rows = 0, sink = 0;
   while (sqlite3_step(s) == SQLITE_ROW) {
     ++rows;
     sink += sqlite3_column_int64(s, 0);
     for (int c = 1; c < 4; ++c) {
-      if (lengths_only) {
+      if constexpr (kLengthsOnly) {
         sink += sqlite3_column_bytes(s, c);
-        continue;
+      } else {
+        sqlite3_value* v = sqlite3_column_value(s, c);
+        const void* text = sqlite3_value_blob(v);
+        sink += sqlite3_value_bytes(v) + (text == nullptr);
       }
-      sqlite3_value* v = sqlite3_column_value(s, c);
-      const void* text = sqlite3_value_blob(v);
-      sink += sqlite3_value_bytes(v) + (text == nullptr);
     }
   }
   sqlite3_reset(s);
@@ -229,7 +230,7 @@ int main(int argc, char** argv) {
     const long n = drain(scan);
     if (r > 0) raw_scan.push_back((now_ns() - t) / static_cast<double>(n));
     t = now_ns();
-    drain(scan, true);
+    drain<true>(scan);
     if (r > 0) raw_lengths.push_back((now_ns() - t) / static_cast<double>(n));
     for (int sink = kNone; sink < kSinks; ++sink) {
       memory.clear();

@@ -58,6 +58,13 @@ using RowsImpl = detail::GuardAccess::RowsImpl;
 using guard::PlannedColumn;
 using guard::PlannedTable;
 
+// The refusal of a statement that would write: the authorizer's (with the
+// reason), and the short one for what SQLite itself marks as not read-only.
+constexpr const char* kReadOnly = "guarded sessions only read (SELECT)";
+constexpr const char* kWriteRefused =
+    "guarded sessions only read (SELECT): this statement would change the database or its "
+    "schema";
+
 // The type name of the cursor pointer bound into the guard's own SELECTs.
 constexpr const char* kCursorPointer = "custos_guard_cursor";
 
@@ -603,7 +610,7 @@ int vtab_column(sqlite3_vtab_cursor* base, sqlite3_context* ctx, int column) {
 // refused like every other write (kRefused, the same message, CLI exit 3).
 int vtab_update(sqlite3_vtab* vtab, int, sqlite3_value**, sqlite3_int64*) {
   sqlite3_free(vtab->zErrMsg);
-  vtab->zErrMsg = sqlite3_mprintf("guarded sessions only read (SELECT)");
+  vtab->zErrMsg = sqlite3_mprintf("%s", kReadOnly);
   return SQLITE_READONLY;
 }
 
@@ -835,9 +842,7 @@ int Session::Impl::authorize(int action, const char* a, const char* b, const cha
     default:
       break;
   }
-  refusal_ =
-      "guarded sessions only read (SELECT): this statement would change the database or "
-      "its schema";
+  refusal_ = kWriteRefused;
   return SQLITE_DENY;
 }
 
@@ -1400,7 +1405,7 @@ Result<Rows> Session::Impl::query(std::string_view sql_view, const std::vector<V
     }
     if (!sqlite3_stmt_readonly(fresh.stmt)) {
       sqlite3_finalize(fresh.stmt);
-      return refused(sql, StatusCode::kRefused, "guarded sessions only read (SELECT)");
+      return refused(sql, StatusCode::kRefused, kReadOnly);
     }
     // EXPLAIN would show how the session reads its tables: nothing to run.
     if (sqlite3_stmt_isexplain(fresh.stmt) != 0) {
