@@ -2,12 +2,14 @@
 // database of 1,000,000 customers (written to --data on first use).
 //
 //   custos_bench_guard --data=DIR [--rows=1000000] [--runs=9] [--lookups=20000]
+//                      [--only=scan|point|open]
 //
 // One JSON line per measure, medians of --runs runs after a warm-up:
 //   raw scan / guarded scan / guarded scan audited   ns per table row (runs
 //                                                    interleaved)
-//   raw scan lengths only: the raw scan asking only for each text's length
-//   (the baseline before 2026-12), with the guarded scan's ratio to it
+//   raw scan serialized: the raw scan on a connection in SQLite's default
+//   (serialized) threading mode (the baseline before 2026-12), with the
+//   guarded scan's ratio to it
 //   (audited: the in-memory sink; audited log: a real AuditLog, batched;
 //   unhashed: the same policy without the hash transform)
 //   raw point lookup / guarded point lookup          ns per query
@@ -107,23 +109,16 @@ void generate(const std::string& db_path, const std::string& consent_path, long 
 // Reads every row of the statement's four columns, as an app would: each
 // text's bytes and length, through the same SQLite calls Rows::text makes
 // (sqlite3_column_value, then the value's bytes and length), so raw and
-// guarded do the same work per cell. kLengthsOnly asks for the lengths
-// alone (no text is obtained): the benchmark's baseline before 2026-12,
-// reported for comparison.
-template <bool kLengthsOnly = false>
+// guarded do the same work per cell.
 long drain(sqlite3_stmt* s) {
   long rows = 0, sink = 0;
   while (sqlite3_step(s) == SQLITE_ROW) {
     ++rows;
     sink += sqlite3_column_int64(s, 0);
     for (int c = 1; c < 4; ++c) {
-      if constexpr (kLengthsOnly) {
-        sink += sqlite3_column_bytes(s, c);
-      } else {
-        sqlite3_value* v = sqlite3_column_value(s, c);
-        const void* text = sqlite3_value_blob(v);
-        sink += sqlite3_value_bytes(v) + (text == nullptr);
-      }
+      sqlite3_value* v = sqlite3_column_value(s, c);
+      const void* text = sqlite3_value_blob(v);
+      sink += sqlite3_value_bytes(v) + (text == nullptr);
     }
   }
   sqlite3_reset(s);
@@ -147,6 +142,9 @@ int main(int argc, char** argv) {
   const long rows = std::atol(bench::arg(argc, argv, "rows", "1000000").c_str());
   const int runs = std::atoi(bench::arg(argc, argv, "runs", "9").c_str());
   const long lookups = std::atol(bench::arg(argc, argv, "lookups", "20000").c_str());
+  // One part alone, to profile it (perf, callgrind); all three by default.
+  const std::string only = bench::arg(argc, argv, "only", "");
+  const auto part = [&](const char* name) { return only.empty() || only == name; };
   std::filesystem::create_directories(dir);
   const std::string db_path = dir + "/customers.db";
   const std::string consent_path = dir + "/consent.db";
@@ -161,10 +159,21 @@ int main(int argc, char** argv) {
   // ---- the scans: raw SQLite, then the same SELECT guarded three ways ----
   // Interleaved run by run, so that each ratio compares runs made under the
   // same conditions (this machine's speed drifts by a third within minutes).
+  // Plain SQLite under the contract a session has (one thread at a time):
+  // a read-only connection without SQLite's per-call mutex, as the guard
+  // opens its own. `serialized` is the same with SQLite's default
+  // (serialized) threading, whose mutex costs a fifth of a raw scan; it was
+  // the baseline until 2026-12 and is still reported.
   sqlite3* raw = nullptr;
-  sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3* serialized = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  sqlite3_open_v2(db_path.c_str(), &serialized, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX,
+                  nullptr);
   sqlite3_stmt* scan = nullptr;
+  sqlite3_stmt* serialized_scan = nullptr;
   sqlite3_prepare_v2(raw, "SELECT Id, Name, Email, City FROM Customer", -1, &scan, nullptr);
+  sqlite3_prepare_v2(serialized, "SELECT Id, Name, Email, City FROM Customer", -1, &serialized_scan,
+                     nullptr);
 
   ConsentOptions consent_options;
   consent_options.read_only = true;
@@ -222,16 +231,17 @@ int main(int argc, char** argv) {
     scan_dbs[sink] = std::move(*db);
     scan_sessions[sink] = std::move(*session);
   }
-  std::vector<double> raw_scan, raw_lengths, guarded[kSinks];
+  std::vector<double> raw_scan, raw_serialized, guarded[kSinks];
   long returned = 0;
   std::size_t subjects_logged = 0;
-  for (int r = 0; r <= runs; ++r) {  // run 0 warms up (and fills the consent cache)
+  // Run 0 warms up (and fills the consent cache).
+  for (int r = 0; part("scan") && r <= runs; ++r) {
     double t = now_ns();
     const long n = drain(scan);
     if (r > 0) raw_scan.push_back((now_ns() - t) / static_cast<double>(n));
     t = now_ns();
-    drain<true>(scan);
-    if (r > 0) raw_lengths.push_back((now_ns() - t) / static_cast<double>(n));
+    drain(serialized_scan);
+    if (r > 0) raw_serialized.push_back((now_ns() - t) / static_cast<double>(n));
     for (int sink = kNone; sink < kSinks; ++sink) {
       memory.clear();
       t = now_ns();
@@ -247,83 +257,105 @@ int main(int argc, char** argv) {
       if (sink == kMemory) subjects_logged = memory.records().back().subjects.size();
     }
   }
-  report("raw scan", "ns/row", summarize(raw_scan), "\"rows\":" + std::to_string(rows));
-  char lengths_ratio[64];
-  std::snprintf(lengths_ratio, sizeof lengths_ratio, ",\"guarded_ratio\":%.3f",
-                bench::median_ratio(guarded[kNone], raw_lengths));
-  report("raw scan lengths only", "ns/row", summarize(raw_lengths),
-         "\"rows\":" + std::to_string(rows) + lengths_ratio);
-  for (int sink = kNone; sink < kSinks; ++sink) {
-    char ratio[64];
-    std::snprintf(ratio, sizeof ratio, ",\"ratio_to_raw\":%.3f",
-                  bench::median_ratio(guarded[sink], raw_scan));
-    report(kLabels[sink], "ns/row", summarize(guarded[sink]),
-           "\"rows_returned\":" + std::to_string(returned) + ratio +
-               (sink == kMemory ? ",\"subjects_logged\":" + std::to_string(subjects_logged) : ""));
+  if (part("scan")) {
+    report("raw scan", "ns/row", summarize(raw_scan), "\"rows\":" + std::to_string(rows));
+    char serialized_ratio[64];
+    std::snprintf(serialized_ratio, sizeof serialized_ratio, ",\"guarded_ratio\":%.3f",
+                  bench::median_ratio(guarded[kNone], raw_serialized));
+    report("raw scan serialized", "ns/row", summarize(raw_serialized),
+           "\"rows\":" + std::to_string(rows) + serialized_ratio);
+    for (int sink = kNone; sink < kSinks; ++sink) {
+      char ratio[64];
+      std::snprintf(ratio, sizeof ratio, ",\"ratio_to_raw\":%.3f",
+                    bench::median_ratio(guarded[sink], raw_scan));
+      report(
+          kLabels[sink], "ns/row", summarize(guarded[sink]),
+          "\"rows_returned\":" + std::to_string(returned) + ratio +
+              (sink == kMemory ? ",\"subjects_logged\":" + std::to_string(subjects_logged) : ""));
+    }
   }
   for (auto& session : scan_sessions) session.reset();
 
   // ---- point lookups by primary key ----
-  std::mt19937_64 rng(7);
-  std::vector<std::int64_t> ids(static_cast<std::size_t>(lookups));
-  for (auto& id : ids) id = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(rows)) + 1;
-  sqlite3_stmt* point = nullptr;
-  sqlite3_prepare_v2(raw, "SELECT Id, Name, Email, City FROM Customer WHERE Id = ?1", -1, &point,
-                     nullptr);
-  std::vector<double> raw_point, guarded_point;
-  auto db = Database::open(db_path, engine);
-  SessionOptions who;
-  who.actor_id = "m-1";
-  who.roles = {"marketer"};
-  who.purpose = "marketing";
-  auto session = (*db)->session(who);
-  for (int r = 0; r <= runs; ++r) {
-    double t = now_ns();
-    for (const auto id : ids) {
-      sqlite3_bind_int64(point, 1, id);
-      drain(point);
+  if (part("point")) {
+    std::mt19937_64 rng(7);
+    std::vector<std::int64_t> ids(static_cast<std::size_t>(lookups));
+    for (auto& id : ids)
+      id = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(rows)) + 1;
+    sqlite3_stmt* point = nullptr;
+    sqlite3_prepare_v2(raw, "SELECT Id, Name, Email, City FROM Customer WHERE Id = ?1", -1, &point,
+                       nullptr);
+    std::vector<double> raw_point, guarded_point;
+    auto db = Database::open(db_path, engine);
+    SessionOptions who;
+    who.actor_id = "m-1";
+    who.roles = {"marketer"};
+    who.purpose = "marketing";
+    auto session = (*db)->session(who);
+    // Raw and guarded alternate in blocks of 500 lookups within each run,
+    // so both sides of a run's ratio see the same machine (whole-run
+    // alternation let the ratio swing with the drift between runs).
+    constexpr std::size_t kBlock = 500;
+    for (int r = 0; r <= runs; ++r) {
+      double raw_ns = 0, guarded_ns = 0;
+      for (std::size_t from = 0; from < ids.size(); from += kBlock) {
+        const std::size_t to = std::min(ids.size(), from + kBlock);
+        double t = now_ns();
+        for (std::size_t i = from; i < to; ++i) {
+          sqlite3_bind_int64(point, 1, ids[i]);
+          drain(point);
+        }
+        raw_ns += now_ns() - t;
+        t = now_ns();
+        for (std::size_t i = from; i < to; ++i) {
+          auto result = (*session)->query(
+              "SELECT Id, Name, Email, City FROM Customer WHERE Id = ?1", {Value::of_int(ids[i])});
+          drain(*result);
+        }
+        guarded_ns += now_ns() - t;
+      }
+      if (r > 0) {
+        raw_point.push_back(raw_ns / static_cast<double>(lookups));
+        guarded_point.push_back(guarded_ns / static_cast<double>(lookups));
+      }
     }
-    if (r > 0) raw_point.push_back((now_ns() - t) / static_cast<double>(lookups));
-    t = now_ns();
-    for (const auto id : ids) {
-      auto result = (*session)->query("SELECT Id, Name, Email, City FROM Customer WHERE Id = ?1",
-                                      {Value::of_int(id)});
-      drain(*result);
-    }
-    if (r > 0) guarded_point.push_back((now_ns() - t) / static_cast<double>(lookups));
+    report("raw point lookup", "ns/query", summarize(raw_point));
+    char ratio[64];
+    std::snprintf(ratio, sizeof ratio, "\"ratio_to_raw\":%.3f",
+                  bench::median_ratio(guarded_point, raw_point));
+    report("guarded point lookup", "ns/query", summarize(guarded_point), ratio);
+    sqlite3_finalize(point);
   }
-  report("raw point lookup", "ns/query", summarize(raw_point));
-  char ratio[64];
-  std::snprintf(ratio, sizeof ratio, "\"ratio_to_raw\":%.3f",
-                bench::median_ratio(guarded_point, raw_point));
-  report("guarded point lookup", "ns/query", summarize(guarded_point), ratio);
 
   // ---- opening a session over 50 bound tables ----
-  std::string wide =
-      "policy \"wide\" version 1\ncategory c\npurpose p basis contract\nrole r\n"
-      "allow r to read c for p\nretain c for 1y\n";
-  for (int t = 0; t < 50; ++t) {
-    wide += "table T" + std::to_string(t) + " {\n  subject Id\n  A, B, C, D, E : c\n}\n";
-  }
-  auto wide_policy = Policy::compile(wide, "wide.custos");
-  const Engine wide_engine(*wide_policy);
-  auto wide_db = Database::open(db_path, wide_engine);
-  SessionOptions reader;
-  reader.roles = {"r"};
-  reader.purpose = "p";
-  std::vector<double> opens;
-  for (int r = 0; r <= runs * 4; ++r) {
-    const double t = now_ns();
-    auto s = (*wide_db)->session(reader);
-    if (!s.ok()) {
-      std::fprintf(stderr, "%s\n", s.status().message().c_str());
-      return 1;
+  if (part("open")) {
+    std::string wide =
+        "policy \"wide\" version 1\ncategory c\npurpose p basis contract\nrole r\n"
+        "allow r to read c for p\nretain c for 1y\n";
+    for (int t = 0; t < 50; ++t) {
+      wide += "table T" + std::to_string(t) + " {\n  subject Id\n  A, B, C, D, E : c\n}\n";
     }
-    if (r > 0) opens.push_back((now_ns() - t) / 1000.0);
+    auto wide_policy = Policy::compile(wide, "wide.custos");
+    const Engine wide_engine(*wide_policy);
+    auto wide_db = Database::open(db_path, wide_engine);
+    SessionOptions reader;
+    reader.roles = {"r"};
+    reader.purpose = "p";
+    std::vector<double> opens;
+    for (int r = 0; r <= runs * 4; ++r) {
+      const double t = now_ns();
+      auto s = (*wide_db)->session(reader);
+      if (!s.ok()) {
+        std::fprintf(stderr, "%s\n", s.status().message().c_str());
+        return 1;
+      }
+      if (r > 0) opens.push_back((now_ns() - t) / 1000.0);
+    }
+    report("session open 50 tables", "us", summarize(opens));
   }
-  report("session open 50 tables", "us", summarize(opens));
   sqlite3_finalize(scan);
-  sqlite3_finalize(point);
+  sqlite3_finalize(serialized_scan);
   sqlite3_close(raw);
+  sqlite3_close(serialized);
   return 0;
 }
