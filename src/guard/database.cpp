@@ -65,9 +65,6 @@ constexpr const char* kWriteRefused =
     "guarded sessions only read (SELECT): this statement would change the database or its "
     "schema";
 
-// The type name of the cursor pointer bound into the guard's own SELECTs.
-constexpr const char* kCursorPointer = "custos_guard_cursor";
-
 // Functions a guarded statement may call: deterministic ones that compute
 // on the values the session's views return. Not here: load_extension,
 // fts3_tokenizer, randomness, zeroblob (memory), sqlite_offset (the file's
@@ -453,6 +450,7 @@ class CUSTOS_NO_EXPORT Session::Impl {
   Request request;
   sqlite3* conn = nullptr;
   RowsImpl* active = nullptr;
+  Cursor* stepping = nullptr;  // whose guard SELECT is stepping (custos_admit)
 
  private:
   Status refresh_plan();
@@ -650,18 +648,18 @@ const sqlite3_module kGuardModule = {
 
 }  // namespace
 
-// custos_admit(cursor, subject, collected, attributes...): 1 when the
-// session may see the row (its verdicts are then with the cursor), else 0.
-// Only the guard's own SELECTs can call it: the authorizer refuses it to a
-// session's statements, and its cursor is a pointer SQL text cannot make.
+// custos_admit(subject, collected, attributes...): 1 when the session may
+// see the row (its verdicts are then with the cursor), else 0. Only the
+// guard's own SELECTs can call it: the authorizer refuses it to a session's
+// statements, and it decides for the cursor whose SELECT the session is
+// stepping (advance), so a call from anywhere else finds none and fails.
+// The cursor is known to the session rather than passed as an argument: a
+// pointer argument costs a type-name comparison and a register copy per row.
 void admit_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   auto* session = static_cast<SessionImpl*>(sqlite3_user_data(ctx));
-  auto* cursor =
-      argc > 0 ? static_cast<SessionImpl::Cursor*>(sqlite3_value_pointer(argv[0], kCursorPointer))
-               : nullptr;
+  SessionImpl::Cursor* cursor = session->stepping;
   if (!cursor) return sqlite3_result_error(ctx, "custos_admit: not the guard's own SELECT", -1);
-  const int admitted =
-      boundary(-1, [&] { return session->admit(*cursor, argv + 1, argc - 1) ? 1 : 0; });
+  const int admitted = boundary(-1, [&] { return session->admit(*cursor, argv, argc) ? 1 : 0; });
   // A row that cannot be decided fails the statement (never shown, never
   // silently dropped from a count).
   if (admitted == SQLITE_NOMEM) return sqlite3_result_error_nomem(ctx);
@@ -1008,8 +1006,6 @@ int Session::Impl::filter(Cursor& cursor, int seek, int argc, sqlite3_value** ar
     sqlite3_reset(cursor.stmt);
   }
   for (int i = 0; i < argc; ++i) sqlite3_bind_value(cursor.stmt, i + 1, argv[i]);
-  // custos_admit's cursor: a pointer only C code can bind, never SQL text.
-  if (!t->admit.empty()) sqlite3_bind_pointer(cursor.stmt, 3, &cursor, kCursorPointer, nullptr);
   cursor.verdicts.resize(t->columns.size());
   cursor.row_verdicts = cursor.verdicts.data();
   // Decided once per consent state when no column's verdict reads anything
@@ -1028,7 +1024,11 @@ int Session::Impl::filter(Cursor& cursor, int seek, int argc, sqlite3_value** ar
 
 int Session::Impl::advance(Cursor& cursor, char** error) {
   while (true) {
+    // custos_admit decides for this cursor while its SELECT steps (guard
+    // SELECTs read only tables, so no other cursor steps meanwhile).
+    stepping = &cursor;
     const int rc = sqlite3_step(cursor.stmt);
+    stepping = nullptr;
     if (rc == SQLITE_ROW) {  // admitted by custos_admit (a public table's: any row)
       const guard::PlannedTable& t = plan_.tables[static_cast<std::size_t>(cursor.table)];
       if (!t.is_public && db.options.audit && !cursor.subject.empty() &&

@@ -109,9 +109,9 @@ Result<PlannedTable> plan_table(const DbSchema& schema, const DbTable& db,
     if (!subject.ok()) return subject.status();
     auto collected = refs.expression(binding.collected);
     if (!collected.ok()) return collected.status();
-    // The row filter (database.cpp, custos_admit): the cursor (bound as ?3),
-    // then the row's subject, collection time and bound subject attributes.
-    out.admit = "custos_admit(?3, " + *subject + ", " + *collected;
+    // The row filter (database.cpp, custos_admit): the row's subject,
+    // collection time and bound subject attributes.
+    out.admit = "custos_admit(" + *subject + ", " + *collected;
     out.has_collected = binding.collected.present;
     for (std::size_t i = 0; i < binding.attributes.size(); ++i) {
       if (compiled.attribute_slots[i] < 0) continue;  // no condition reads it

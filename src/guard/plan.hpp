@@ -42,7 +42,7 @@ struct PlannedTable {
   std::vector<PlannedColumn> columns;  // every column of the table, in order
   std::vector<int> visible;            // the columns the virtual table declares
   std::string select;                  // the internal SELECT, without WHERE
-  // Its row filter, a WHERE term ("" for a public table): custos_admit(?3,
+  // Its row filter, a WHERE term ("" for a public table): custos_admit(
   // subject, collected, bound subject attributes...). Rows it turns down are
   // never decoded further nor returned to the virtual table.
   std::string admit;
