@@ -32,38 +32,32 @@ bool more_restrictive(const ResolvedConsent& a, const ResolvedConsent& b) {
 
 }  // namespace
 
-const ResolvedConsent* deciding_record(const CompiledPolicy& policy, std::uint32_t purpose,
-                                       const std::vector<ResolvedConsent>& records, Timestamp now) {
-  const ResolvedConsent* decider = nullptr;
-  int decider_depth = -1;
-  for (const auto& r : records) {
-    if (r.at > now) continue;  // not yet in force
-    // Only records for the purpose itself or one of its ancestors count.
-    const auto parent_of = [&policy](int p) {
-      return policy.purpose_parent[static_cast<std::size_t>(p)];
-    };
-    if (!is_ancestor_or_self(parent_of, static_cast<int>(r.purpose), static_cast<int>(purpose))) {
-      continue;
-    }
-    const int depth = policy.purpose_depth[r.purpose];
-    if (!decider || r.at > decider->at ||
-        (r.at == decider->at &&
-         (depth > decider_depth || (depth == decider_depth && more_restrictive(r, *decider))))) {
-      decider = &r;
-      decider_depth = depth;
-    }
+bool DecidingRecord::offer(const ResolvedConsent& r) {
+  if (r.at > now_) return false;  // not yet in force
+  // Only records for the purpose itself or one of its ancestors count.
+  const auto parent_of = [this](int p) {
+    return policy_.purpose_parent[static_cast<std::size_t>(p)];
+  };
+  if (!is_ancestor_or_self(parent_of, static_cast<int>(r.purpose), static_cast<int>(purpose_))) {
+    return false;
   }
-  return decider;
+  const int depth = policy_.purpose_depth[r.purpose];
+  if (depth_ >= 0 &&
+      !(r.at > best_.at || (r.at == best_.at &&
+                            (depth > depth_ || (depth == depth_ && more_restrictive(r, best_)))))) {
+    return false;
+  }
+  best_ = r;
+  depth_ = depth;
+  return true;
 }
 
-ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpose,
-                               const std::vector<ResolvedConsent>& records, Timestamp now) {
-  const ResolvedConsent* decider = deciding_record(policy, purpose, records, now);
-  if (!decider) return ConsentStatus::kNone;
-  switch (decider->state) {
+ConsentStatus DecidingRecord::status() const {
+  if (depth_ < 0) return ConsentStatus::kNone;
+  switch (best_.state) {
     case ConsentState::kGranted:
       // An expired grant counts as no record; older records do not step in.
-      if (decider->expires && *decider->expires <= now) return ConsentStatus::kNone;
+      if (best_.expires && *best_.expires <= now_) return ConsentStatus::kNone;
       return ConsentStatus::kGranted;
     case ConsentState::kWithdrawn:
       return ConsentStatus::kWithdrawn;
@@ -71,6 +65,23 @@ ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpo
       return ConsentStatus::kObjected;
   }
   return ConsentStatus::kNone;
+}
+
+const ResolvedConsent* deciding_record(const CompiledPolicy& policy, std::uint32_t purpose,
+                                       const std::vector<ResolvedConsent>& records, Timestamp now) {
+  DecidingRecord pick(policy, purpose, now);
+  const ResolvedConsent* decider = nullptr;
+  for (const auto& r : records) {
+    if (pick.offer(r)) decider = &r;
+  }
+  return decider;
+}
+
+ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpose,
+                               const std::vector<ResolvedConsent>& records, Timestamp now) {
+  DecidingRecord pick(policy, purpose, now);
+  for (const auto& r : records) pick.offer(r);
+  return pick.status();
 }
 
 std::string describe_record(const CompiledPolicy& policy, std::uint32_t purpose,

@@ -65,21 +65,22 @@ RtValue resolve_slot(const AttributeSlot& slot, const Request& r, std::vector<Rt
   return to_runtime(it->second, slot.declared, arena);
 }
 
+std::int32_t resolve_purpose(const CompiledPolicy& policy, const std::string& name,
+                             PurposeMemo* last) {
+  if (!last) return policy.purpose_table.find(name);
+  if (!last->known || last->name != name) {
+    last->name = name;
+    last->id = policy.purpose_table.find(name);
+    last->known = true;
+  }
+  return last->id;
+}
+
 void resolve_consent(const CompiledPolicy& policy, const std::vector<ConsentRecord>& records,
                      std::vector<ResolvedConsent>& out, PurposeMemo* last) {
   out.clear();
   for (const auto& r : records) {
-    std::int32_t purpose;
-    if (!last) {
-      purpose = policy.purpose_table.find(r.purpose);
-    } else {
-      if (!last->known || last->name != r.purpose) {
-        last->name = r.purpose;
-        last->id = policy.purpose_table.find(r.purpose);
-        last->known = true;
-      }
-      purpose = last->id;
-    }
+    const std::int32_t purpose = resolve_purpose(policy, r.purpose, last);
     if (purpose < 0) continue;  // not a purpose of this policy
     out.push_back(ResolvedConsent{static_cast<std::uint32_t>(purpose), r.state, r.at, r.expires});
   }

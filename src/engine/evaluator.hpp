@@ -30,6 +30,26 @@ struct ResolvedConsent {
 // The outcome for the request purpose: the deciding record's state, or none.
 enum class ConsentStatus : std::uint8_t { kNone, kGranted, kWithdrawn, kObjected };
 
+// The deciding record for `purpose` at `now` (LANGUAGE.md s6), picked from
+// records offered one at a time: the guard offers a subject's records as it
+// resolves them, without gathering them first.
+class DecidingRecord {
+ public:
+  DecidingRecord(const CompiledPolicy& policy, std::uint32_t purpose, Timestamp now)
+      : policy_(policy), purpose_(purpose), now_(now) {}
+  // Whether `r` decides so far (it then replaces the previous one).
+  bool offer(const ResolvedConsent& r);
+  // The consent status the deciding record gives (kNone: none offered decides).
+  ConsentStatus status() const;
+
+ private:
+  const CompiledPolicy& policy_;
+  std::uint32_t purpose_;
+  Timestamp now_;
+  ResolvedConsent best_{};
+  int depth_ = -1;  // best_'s purpose depth; -1 while none decides
+};
+
 // Deciding record among `records` for `purpose` at `now` (LANGUAGE.md s6).
 ConsentStatus deciding_consent(const CompiledPolicy& policy, std::uint32_t purpose,
                                const std::vector<ResolvedConsent>& records, Timestamp now);

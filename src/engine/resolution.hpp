@@ -43,6 +43,9 @@ struct PurposeMemo {
 };
 void resolve_consent(const CompiledPolicy& policy, const std::vector<ConsentRecord>& records,
                      std::vector<ResolvedConsent>& out, PurposeMemo* last = nullptr);
+// The id of a record's purpose (-1: not a purpose of this policy).
+std::int32_t resolve_purpose(const CompiledPolicy& policy, const std::string& name,
+                             PurposeMemo* last);
 
 // Request-level resolution: everything but the clock and the consent store.
 void resolve(const CompiledPolicy& policy, const Request& r, Resolution& out);

@@ -131,19 +131,32 @@ void RowDecider::start_row(SubjectKey subject, std::optional<Timestamp> collecte
   rr_.gpc_objected = false;
   if (rr_.malformed || rr_.purpose < 0 || !options_.consent_store || !needs_consent_) return;
   const auto purpose = static_cast<std::uint32_t>(rr_.purpose);
-  // The records are read in place, under the store's cache lock.
+  // The records are read in place, under the store's cache lock, and each
+  // is offered to the deciding-record rule as it is resolved (nothing is
+  // gathered per row).
+  DecidingRecord deciding(cp_, purpose, rr_.now);
+  struct Visit {
+    RowDecider& decider;
+    DecidingRecord& deciding;
+  } visit{*this, deciding};
   const Status read = ConsentCacheAccess::visit_records(
       *options_.consent_store, subject,
-      [](const std::vector<ConsentRecord>& records, void* self) {
-        auto& d = *static_cast<RowDecider*>(self);
-        resolve_consent(d.cp_, records, d.consent_, &d.purpose_memo_);
+      [](const std::vector<ConsentRecord>& records, void* context) {
+        auto& v = *static_cast<Visit*>(context);
+        for (const auto& r : records) {
+          const std::int32_t p =
+              resolve_purpose(v.decider.cp_, r.purpose, &v.decider.purpose_memo_);
+          if (p < 0) continue;  // not a purpose of this policy
+          v.deciding.offer(
+              ResolvedConsent{static_cast<std::uint32_t>(p), r.state, r.at, r.expires});
+        }
       },
-      this);
+      &visit);
   if (!read.ok()) {
     rr_.consent_failed = true;  // fail closed: no consent can be shown
     return;
   }
-  rr_.consent = deciding_consent(cp_, purpose, consent_, rr_.now);
+  rr_.consent = deciding.status();
   rr_.consent_li = rr_.consent;
   if (!signals_touch(cp_, purpose)) return;
   if (subject.is_id && subject_.empty()) subject_ = format_id();

@@ -106,7 +106,6 @@ class RowDecider {
   bool needs_consent_ = true;  // the purpose or a special category reads consent
   ConditionMemo memo_;
   std::vector<RtValue> scratch_;
-  std::vector<ResolvedConsent> consent_;
   PurposeMemo purpose_memo_;
   // Categories whose verdict depends on the row only through the subject's
   // consent (no conditions, no retention): decided once per consent state
