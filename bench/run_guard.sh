@@ -30,4 +30,5 @@ print(f"{'guarded scan unhashed':24s} {m['guarded scan unhashed']:9.1f}  vs {'ra
 l = next(j for j in lines if j["label"] == "raw scan mutex-free")
 print(f"{'guarded scan':24s} {m['guarded scan']:9.1f}  vs {'raw mutex-free':18s} {l['median']:9.1f}  {l['guarded_ratio']:5.2f}x  (no target: raw without SQLite's per-call mutex, as the guard's own connection)")
 print(f"session open 50 tables   {m['session open 50 tables']:.0f} us")
+print(f"guarded scan cold        {m['guarded scan cold consent cache']:9.1f}  ns/row (the first scan: every subject read from the consent store; one run)")
 PY
