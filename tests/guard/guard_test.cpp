@@ -1,6 +1,8 @@
 // Guarded reads: what each session sees of the same tables, row by row and
 // cell by cell, and what it is refused (ARCHITECTURE.md, "Guarded SQLite
 // reads"). The attempts to see more are in bypass_test.cpp.
+#include <map>
+
 #include "engine/transform.hpp"
 #include "guard_fixture.hpp"
 
@@ -247,4 +249,81 @@ TEST_CASE("guard: typed accessors and column names", "[guard]") {
   CHECK_FALSE(rows->next());
   CHECK(rows->status().ok());
   CHECK(rows->row_count() == 1);
+}
+
+TEST_CASE("guard: a row's consent is the engine's deciding record (LANGUAGE.md s6), case by case",
+          "[guard]") {
+  // One customer per rule of the deciding record. Whether the guard returns
+  // a customer must equal Engine::check's decision on the same subject, for
+  // the purpose and for its child; and the expected sets are spelled out, so
+  // a rule both got wrong still fails.
+  GuardWorld w("deciding-record");
+  const Timestamp jan = 1767225600;  // 2026-01-01, before kNow
+  ConsentStore& c = *w.consent;
+  REQUIRE(c.grant("20", "marketing", jan).ok());                        // granted
+  REQUIRE(c.grant("21", "marketing", jan, jan + 86400).ok());           // grant expired
+  REQUIRE(c.grant("22", "marketing", jan).ok());                        // granted, then
+  REQUIRE(c.withdraw("22", "marketing", jan + 86400).ok());             //   withdrawn
+  REQUIRE(c.grant("23", "marketing", kNow + 86400).ok());               // not yet in force
+  REQUIRE(c.grant("24", "marketing.email", jan).ok());                  // the child only
+  REQUIRE(c.grant("25", "marketing", jan).ok());                        // same time:
+  REQUIRE(c.withdraw("25", "marketing", jan).ok());                     //   stricter wins
+  REQUIRE(c.grant("26", "marketing", jan).ok());                        // same time:
+  REQUIRE(c.withdraw("26", "marketing.email", jan).ok());               //   deeper wins
+  REQUIRE(c.grant("27", "newsletter", jan).ok());                       // not a purpose here
+  REQUIRE(c.withdraw("28", "marketing", jan).ok());                     // withdrawn, then
+  REQUIRE(c.grant("28", "marketing", jan + 86400, kNow + 86400).ok());  //   granted again
+
+  const std::string path = w.dir + "/deciding.db";
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  std::string insert = "INSERT INTO Customer (CustomerId, Email, CreatedAt) VALUES ";
+  for (int id = 20; id <= 29; ++id) {
+    insert += (id > 20 ? ", (" : "(") + std::to_string(id) + ", 'e" + std::to_string(id) +
+              "', '2026-01-01')";
+  }
+  exec_or_fail(raw, R"sql(
+CREATE TABLE Customer (CustomerId INTEGER PRIMARY KEY, FirstName TEXT, LastName TEXT,
+  Email TEXT, City TEXT, Country TEXT, Notes TEXT, SupportRepId INTEGER, Age INTEGER,
+  CreatedAt TEXT);
+CREATE TABLE Invoice (InvoiceId INTEGER PRIMARY KEY, CustomerId INTEGER, InvoiceDate TEXT,
+  Total REAL);
+CREATE TABLE InvoiceLine (InvoiceLineId INTEGER PRIMARY KEY, InvoiceId INTEGER, UnitPrice REAL,
+  Quantity INTEGER);
+CREATE TABLE Genre (GenreId INTEGER PRIMARY KEY, Name TEXT);
+)sql" + insert);
+  sqlite3_close(raw);
+  auto db = Database::open(path, *w.engine);
+  INFO(db.status().message());
+  REQUIRE(db.ok());
+
+  const std::map<std::string, std::vector<std::string>> expected = {
+      {"marketing", {"20", "26", "28"}},
+      {"marketing.email", {"20", "24", "28"}},
+  };
+  for (const auto& [purpose, ids] : expected) {
+    SessionOptions who;
+    who.actor_id = "marketer-1";
+    who.roles = {"marketer"};
+    who.purpose = purpose;
+    auto s = (*db)->session(who);
+    REQUIRE(s.ok());
+    std::vector<std::string> engine_ids;
+    for (int id = 20; id <= 29; ++id) {
+      Request r;
+      r.actor.id = "marketer-1";
+      r.actor.roles = {"marketer"};
+      r.action = "read";
+      r.purpose = purpose;
+      r.subject = Request::Subject{std::to_string(id), {}, std::nullopt};
+      r.categories = {"contact.email"};
+      r.collected_at = jan;  // as the rows were (retention applies)
+      if (w.engine->check(r).allowed) engine_ids.push_back(std::to_string(id));
+    }
+    INFO(purpose);
+    CHECK(engine_ids == ids);
+    Table guarded;
+    for (const auto& id : ids) guarded.push_back({id, "e" + id});
+    CHECK(rows_of(**s, "SELECT CustomerId, Email FROM Customer ORDER BY 1") == guarded);
+  }
 }
